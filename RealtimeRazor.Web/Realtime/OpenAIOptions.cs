@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RealtimeRazor.Web.Realtime;
+
+public sealed class OpenAIOptions
+{
+    public const string Section = "OpenAI";
+
+    /// <summary>Server API key; never sent to the browser. <c>OPENAI_API_KEY</c> is read when this is unset.</summary>
+    public string? ApiKey { get; set; }
+
+    [Required(ErrorMessage = "OpenAI:BaseUrl is required.")]
+    public Uri BaseUrl { get; set; } = new("https://api.openai.com/v1");
+
+    /// <summary>How long one upstream call may take before the browser gets 504.</summary>
+    [Range(1, 120, ErrorMessage = "OpenAI:TimeoutSeconds must be between 1 and 120.")]
+    public int TimeoutSeconds { get; set; } = 20;
+
+    public bool HasApiKey => !string.IsNullOrWhiteSpace(ApiKey);
+
+    /// <summary>The upstream base with a trailing slash, so relative paths append instead of replacing "v1".</summary>
+    public Uri BaseAddress => BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
+
+    public Uri CallsUrl => new(BaseAddress, "realtime/calls");
+}

@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace RealtimeRazor.Web.Realtime;
+
+public sealed record CallAnswer(string Sdp, string? CallId);
+
+public sealed record ClientSecret(string Value, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// OpenAI's Realtime HTTP calls, made with the server key. Nothing here retries: a retried SDP offer
+/// would start a second, billed session.
+/// </summary>
+public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenAIOptions> options, ILogger<OpenAIRealtimeClient> logger)
+{
+    private static readonly MediaTypeHeaderValue SdpType = new("application/sdp");
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$")]
+    public static partial Regex CallIdPattern();
+
+    /// <summary>Relay: <c>POST /realtime/calls</c> as multipart with the offer and the session config.</summary>
+    public async Task<CallAnswer> CreateCallAsync(string offerSdp, JsonObject session, CancellationToken cancellationToken)
+    {
+        // Plain form fields, as a browser's FormData sends them.
+        var form = new MultipartFormDataContent
+        {
+            { FormField(offerSdp), "sdp" },
+            { FormField(session.ToJsonString()), "session" },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "realtime/calls") { Content = form };
+        using var response = await SendAsync(request, cancellationToken);
+
+        var sdp = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!LooksLikeSdp(sdp))
+        {
+            Log.AnswerNotSdp(logger, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType);
+            throw new UpstreamException(UpstreamFailure.InvalidAnswer);
+        }
+
+        var callId = CallIdFrom(response.Headers.Location);
+        Log.CallCreated(logger, callId);
+        return new CallAnswer(sdp, callId);
+    }
+
+    /// <summary>Direct: mints an ephemeral secret the browser uses for its own SDP post.</summary>
+    public async Task<ClientSecret> CreateClientSecretAsync(JsonObject body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "realtime/client_secrets")
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        using var response = await SendAsync(request, cancellationToken);
+        try
+        {
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            var value = json.RootElement.GetProperty("value").GetString();
+            var expiresAt = json.RootElement.GetProperty("expires_at").GetInt64();
+            if (string.IsNullOrEmpty(value))
+                throw new UpstreamException(UpstreamFailure.InvalidAnswer);
+            return new ClientSecret(value, DateTimeOffset.FromUnixTimeSeconds(expiresAt));
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            Log.SecretUnreadable(logger);
+            throw new UpstreamException(UpstreamFailure.InvalidAnswer, inner: ex);
+        }
+    }
+
+    public async Task HangUpAsync(string callId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"realtime/calls/{Uri.EscapeDataString(callId)}/hangup");
+        using var response = await SendAsync(request, cancellationToken);
+        Log.HungUp(logger, callId);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.ApiKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
+
+        // The body is buffered inside the timeout (and capped by MaxResponseContentBufferSize).
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.TimedOut(logger, request.RequestUri, options.Value.TimeoutSeconds);
+            throw new UpstreamException(UpstreamFailure.Timeout, inner: ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            Log.Unreachable(logger, request.RequestUri, ex.HttpRequestError);
+            throw new UpstreamException(UpstreamFailure.Unavailable, inner: ex);
+        }
+
+        if (response.IsSuccessStatusCode)
+            return response;
+
+        using (response)
+        {
+            var code = await ErrorCodeAsync(response, cancellationToken);
+            Log.Refused(logger, (int)response.StatusCode, code, request.RequestUri);
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new UpstreamException(UpstreamFailure.KeyRefused, code),
+                HttpStatusCode.TooManyRequests => new UpstreamException(UpstreamFailure.RateLimited, code, RetryAfter(response)),
+                HttpStatusCode.NotFound => new UpstreamException(UpstreamFailure.NotFound, code),
+                >= HttpStatusCode.InternalServerError => new UpstreamException(UpstreamFailure.Unavailable, code),
+                _ => new UpstreamException(UpstreamFailure.Rejected, code),
+            };
+        }
+    }
+
+    private static StringContent FormField(string value)
+    {
+        var content = new StringContent(value, Encoding.UTF8);
+        content.Headers.ContentType = null;
+        return content;
+    }
+
+    private static bool LooksLikeSdp(string body) => body.StartsWith("v=0", StringComparison.Ordinal);
+
+    private static string? CallIdFrom(Uri? location)
+    {
+        if (location is null)
+            return null;
+        var path = location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString.Split('?', '#')[0];
+        var last = path.TrimEnd('/').Split('/')[^1];
+        return CallIdPattern().IsMatch(last) ? last : null;
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        _ => null,
+    };
+
+    /// <summary>Only the machine-readable code is kept: OpenAI's messages can quote part of the key.</summary>
+    private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            return json.RootElement.TryGetProperty("error", out var error)
+                && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("code", out var code)
+                && code.GetString() is { } text
+                && SafeCode().IsMatch(text) ? text : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9_.]{1,64}$")]
+    private static partial Regex SafeCode();
+
+    /// <summary>Log lines carry statuses, codes and call ids only: never bodies, keys or SDP.</summary>
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "OpenAI accepted call {CallId}")]
+        public static partial void CallCreated(ILogger logger, string? callId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Hung up call {CallId}")]
+        public static partial void HungUp(ILogger logger, string callId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "OpenAI answered {Status} with a {ContentType} body that is not SDP")]
+        public static partial void AnswerNotSdp(ILogger logger, int status, string? contentType);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "OpenAI's client secret answer could not be read")]
+        public static partial void SecretUnreadable(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "OpenAI did not answer {Path} within {Seconds} s")]
+        public static partial void TimedOut(ILogger logger, Uri? path, int seconds);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "OpenAI could not be reached for {Path}: {Error}")]
+        public static partial void Unreachable(ILogger logger, Uri? path, HttpRequestError error);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "OpenAI answered {Status} ({ErrorCode}) to {Path}")]
+        public static partial void Refused(ILogger logger, int status, string? errorCode, Uri? path);
+    }
+}

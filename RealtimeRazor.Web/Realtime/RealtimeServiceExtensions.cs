@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+
+namespace RealtimeRazor.Web.Realtime;
+
+public static class RealtimeServiceExtensions
+{
+    public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<OpenAIOptions>()
+            .BindConfiguration(OpenAIOptions.Section)
+            .PostConfigure<IConfiguration>((options, configuration) =>
+            {
+                // The conventional variable most OpenAI tooling reads.
+                if (string.IsNullOrEmpty(options.ApiKey))
+                    options.ApiKey = configuration["OPENAI_API_KEY"];
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<RealtimeOptions>()
+            .BindConfiguration(RealtimeOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OpenAIOptions>, RealtimeOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
+
+        builder.Services.AddHttpClient<OpenAIRealtimeClient>((services, http) =>
+            {
+                http.BaseAddress = services.GetRequiredService<IOptions<OpenAIOptions>>().Value.BaseAddress;
+                // OpenAIRealtimeClient applies the configured timeout itself, so it can tell it apart from a client abort.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.MaxResponseContentBufferSize = 1024 * 1024;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Warm connections to OpenAI are reused; recycled now and then so DNS changes are seen.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+                EnableMultipleHttp2Connections = true,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            });
+        return builder;
+    }
+}

@@ -1,0 +1,121 @@
+import { is, type ConversationItem, type RealtimeEvent } from './protocol.js';
+
+type Speaker = 'user' | 'assistant';
+
+const speakerLabels: Record<Speaker, string> = { user: 'You', assistant: 'Assistant' };
+
+interface Line {
+  readonly element: HTMLLIElement;
+  readonly text: HTMLSpanElement;
+  placed: boolean;
+}
+
+/**
+ * The conversation as the model sees it: lines are placed by item id and previous_item_id, so a
+ * user transcription that completes after the assistant has answered still lands above the answer.
+ */
+export class Transcript {
+  readonly #list: HTMLOListElement;
+  readonly #lines = new Map<string, Line>();
+  #nextId = 0;
+
+  constructor(list: HTMLOListElement) {
+    this.#list = list;
+  }
+
+  /** Applies one server event; returns whether it was a transcript event. */
+  apply(event: RealtimeEvent): boolean {
+    if (is(event, 'conversation.item.added') || is(event, 'conversation.item.done')) {
+      this.#placeItem(event.item, event.previous_item_id);
+    } else if (is(event, 'input_audio_buffer.committed')) {
+      this.#place(event.item_id, event.previous_item_id, 'user');
+    } else if (is(event, 'conversation.item.input_audio_transcription.delta')) {
+      this.#append(event.item_id, 'user', event.delta);
+    } else if (is(event, 'conversation.item.input_audio_transcription.completed')) {
+      this.#finish(event.item_id, 'user', event.transcript.trim() || '(no speech recognised)');
+    } else if (is(event, 'conversation.item.input_audio_transcription.failed')) {
+      this.#finish(event.item_id, 'user', '(transcription unavailable)');
+    } else if (is(event, 'response.output_audio_transcript.delta') || is(event, 'response.output_text.delta')) {
+      this.#append(event.item_id, 'assistant', event.delta);
+    } else if (is(event, 'response.output_audio_transcript.done')) {
+      this.#finish(event.item_id, 'assistant', event.transcript);
+    } else if (is(event, 'response.output_text.done')) {
+      this.#finish(event.item_id, 'assistant', event.text);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.#lines.clear();
+    this.#list.replaceChildren();
+  }
+
+  #placeItem(item: ConversationItem, previousId: string | null | undefined): void {
+    const speaker = item.type === 'message' && (item.role === 'user' || item.role === 'assistant') ? item.role : null;
+    const line = this.#place(item.id, previousId, speaker);
+    // Typed messages arrive complete; audio items wait for their transcript events.
+    const typed = item.content?.find((part) => part.type === 'input_text' || part.type === 'text' || part.type === 'output_text');
+    if (speaker !== null && typed?.text !== undefined && line.text.textContent === '') {
+      this.#finish(item.id, speaker, typed.text);
+    }
+  }
+
+  /** Creates the line if needed and moves it after its predecessor once that is known. */
+  #place(itemId: string, previousId: string | null | undefined, speaker: Speaker | null): Line {
+    const line = this.#lineFor(itemId, speaker);
+    if (previousId === undefined || line.placed) return line;
+    const previous = previousId === null ? undefined : this.#lines.get(previousId);
+    if (previousId === null) {
+      this.#list.prepend(line.element);
+    } else if (previous !== undefined) {
+      previous.element.after(line.element);
+    }
+    // An unknown predecessor (from before this page joined) keeps the line at the end.
+    line.placed = true;
+    return line;
+  }
+
+  #append(itemId: string, speaker: Speaker, delta: string): void {
+    const line = this.#lineFor(itemId, speaker);
+    line.text.textContent = (line.text.textContent ?? '') + delta;
+    line.element.setAttribute('aria-busy', 'true');
+    line.element.dataset['state'] = 'streaming';
+  }
+
+  #finish(itemId: string, speaker: Speaker, text: string): void {
+    const line = this.#lineFor(itemId, speaker);
+    line.text.textContent = text;
+    line.element.removeAttribute('aria-busy');
+    line.element.dataset['state'] = 'final';
+  }
+
+  #lineFor(itemId: string, speaker: Speaker | null): Line {
+    let line = this.#lines.get(itemId);
+    if (line === undefined) {
+      const element = document.createElement('li');
+      element.dataset['itemId'] = itemId;
+      element.hidden = true;
+      const text = document.createElement('span');
+      text.className = 'text';
+      element.append(text);
+      this.#list.append(element);
+      line = { element, text, placed: false };
+      this.#lines.set(itemId, line);
+    }
+    if (speaker !== null && line.element.hidden) this.#label(line, speaker);
+    return line;
+  }
+
+  #label(line: Line, speaker: Speaker): void {
+    const label = document.createElement('span');
+    label.className = 'speaker';
+    label.id = `speaker-${this.#nextId++}`;
+    label.textContent = speakerLabels[speaker];
+    line.element.prepend(label);
+    line.element.setAttribute('aria-labelledby', label.id);
+    line.element.dataset['speaker'] = speaker;
+    line.element.hidden = false;
+  }
+}
