@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RealtimeRazor.Tests.Infrastructure;
+
+/// <summary>
+/// The real app with only its infrastructure swapped: OpenAI is the fake, the key a test key.
+/// Settings are passed as configuration, as an operator would.
+/// </summary>
+public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? settings = null, string environment = "Development")
+    : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(environment);
+        builder.UseSetting("OpenAI:BaseUrl", openAI.BaseUrl);
+        builder.UseSetting("OpenAI:ApiKey", FakeOpenAI.ApiKey);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            builder.UseSetting(key, value);
+    }
+
+    /// <summary>Starts Kestrel on a free loopback port, for a real browser, and returns its address.</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address.EndsWith('/') ? address : address + "/");
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using WireMock;
+using WireMock.Logging;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+using WireMock.Types;
+using WireMock.Util;
+
+namespace RealtimeRazor.Tests.Infrastructure;
+
+/// <summary>
+/// OpenAI's Realtime HTTP side as documented: <c>POST /v1/realtime/calls</c> answers 201 with
+/// <c>application/sdp</c> and a <c>Location</c> naming the call; <c>client_secrets</c> answers JSON;
+/// hang-up answers 200. Tests replace any route to script failures.
+/// </summary>
+public sealed class FakeOpenAI : IDisposable
+{
+    public const string ApiKey = "sk-test-FAKE0123456789abcdefghijklmnop";
+    public const string CallId = "rtc_fake0123456789";
+    public const string EphemeralKey = "ek_fake0123456789abcdef";
+
+    /// <summary>A minimal but well-formed SDP answer, for tests that never reach WebRTC.</summary>
+    public const string StaticAnswer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n";
+
+    public WireMockServer Server { get; } = WireMockServer.Start(new WireMockServerSettings
+    {
+        // Direct mode: the browser posts its offer to "OpenAI" from the app's origin.
+        CorsPolicyOptions = CorsPolicyOptions.AllowAll,
+    });
+
+    public FakeOpenAI()
+    {
+        AnswerCallsWith(_ => Task.FromResult(StaticAnswer));
+        Server.Given(Request.Create().WithPath("/v1/realtime/client_secrets").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
+                .WithBody(JsonSerializer.Serialize(new
+                {
+                    value = EphemeralKey,
+                    expires_at = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds(),
+                    session = new { type = "realtime", model = "gpt-realtime" },
+                })));
+        Server.Given(Request.Create().WithPath($"/v1/realtime/calls/*/hangup").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200));
+    }
+
+    public string BaseUrl => Server.Url + "/v1";
+
+    /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
+    public void AnswerCallsWith(Func<string, Task<string>> answer) =>
+        Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost())
+            .RespondWith(Response.Create().WithCallback(async request =>
+            {
+                var sdp = await answer(await OfferFrom(request));
+                return new ResponseMessage
+                {
+                    StatusCode = 201,
+                    Headers = new Dictionary<string, WireMockList<string>>
+                    {
+                        ["Content-Type"] = new("application/sdp"),
+                        ["Location"] = new($"/v1/realtime/calls/{CallId}"),
+                    },
+                    BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = sdp },
+                };
+            }));
+
+    /// <summary>Makes <paramref name="path"/> (below /v1) answer with a scripted failure.</summary>
+    public void Fail(string path, int status, string contentType = "application/json", string? body = null, IDictionary<string, string>? headers = null, TimeSpan? delay = null)
+    {
+        var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType)
+            .WithBody(body ?? """{"error":{"message":"scripted failure","type":"invalid_request_error","code":"scripted_failure"}}""");
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+            response = response.WithHeader(name, value);
+        if (delay is { } wait)
+            response = response.WithDelay(wait);
+        Server.Given(Request.Create().WithPath("/v1" + path).UsingAnyMethod()).AtPriority(0).RespondWith(response);
+    }
+
+    public IReadOnlyList<ILogEntry> Requests(string path) =>
+        Server.LogEntries.Where(entry => entry.RequestMessage?.Path == "/v1" + path && entry.RequestMessage.Method != "OPTIONS").ToList();
+
+    public IReadOnlyList<ILogEntry> AllRequests => Server.LogEntries.ToList();
+
+    private static async Task<string> OfferFrom(IRequestMessage request)
+    {
+        var body = request.Body ?? string.Empty;
+        var contentType = request.Headers is { } headers && headers.TryGetValue("Content-Type", out var values) ? values.FirstOrDefault() ?? string.Empty : string.Empty;
+        return contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            ? (await Multipart.ReadFieldsAsync(contentType, body))["sdp"]
+            : body;
+    }
+
+    public void Dispose() => Server.Stop();
+}

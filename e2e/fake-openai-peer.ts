@@ -1,0 +1,115 @@
+// The fake "OpenAI" end of a WebRTC call, in its own page. It answers offers the way OpenAI does
+// (non-trickle: the answer carries every ICE candidate), speaks a tone when told, measures the
+// audio it receives, records client events and sends scripted server events.
+
+interface Call {
+  readonly pc: RTCPeerConnection;
+  readonly voice: GainNode;
+  channel: RTCDataChannel | null;
+  analyser: AnalyserNode | null;
+  readonly received: unknown[];
+}
+
+const context = new AudioContext();
+let current: Call | null = null;
+let callCount = 0;
+
+function createVoice(): { gain: GainNode; stream: MediaStream } {
+  const oscillator = context.createOscillator();
+  oscillator.frequency.value = 330;
+  const gain = context.createGain();
+  gain.gain.value = 0;
+  const destination = context.createMediaStreamDestination();
+  oscillator.connect(gain).connect(destination);
+  oscillator.start();
+  return { gain, stream: destination.stream };
+}
+
+async function answer(offer: string): Promise<string> {
+  await context.resume();
+  current?.pc.close();
+  const pc = new RTCPeerConnection();
+  const { gain, stream } = createVoice();
+  const call: Call = { pc, voice: gain, channel: null, analyser: null, received: [] };
+  current = call;
+  callCount++;
+
+  // OpenAI adds its track with a stream; without one the app's event.streams[0] is undefined.
+  for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+  pc.addEventListener('track', (event) => {
+    const incoming = event.streams[0] ?? new MediaStream([event.track]);
+    // A remote stream reads as silence in an AnalyserNode until a media element plays it.
+    const sink = new Audio();
+    sink.muted = true;
+    sink.srcObject = incoming;
+    void sink.play();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 2048;
+    context.createMediaStreamSource(incoming).connect(analyser);
+    call.analyser = analyser;
+  });
+  pc.addEventListener('datachannel', (event) => {
+    const channel = event.channel;
+    call.channel = channel;
+    channel.addEventListener('message', (message) => {
+      try {
+        call.received.push(JSON.parse(String(message.data)));
+      } catch {
+        call.received.push({ type: '(unparseable)' });
+      }
+    });
+    const greet = (): void => sendEvents([{ type: 'session.created', event_id: 'event_0', session: { type: 'realtime', model: 'gpt-realtime' } }]);
+    if (channel.readyState === 'open') greet();
+    else channel.addEventListener('open', greet, { once: true });
+  });
+
+  await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await new Promise<void>((resolve) => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') resolve();
+    });
+  });
+  return pc.localDescription?.sdp ?? '';
+}
+
+function sendEvents(events: readonly unknown[]): void {
+  const channel = current?.channel;
+  if (channel?.readyState !== 'open') throw new Error('no open data channel');
+  for (const event of events) channel.send(JSON.stringify(event));
+}
+
+/** RMS of what the app's microphone sends, over the last ~40 ms. */
+function micLevel(): number {
+  const analyser = current?.analyser;
+  if (analyser === null || analyser === undefined) return 0;
+  const samples = new Float32Array(analyser.fftSize);
+  analyser.getFloatTimeDomainData(samples);
+  let sum = 0;
+  for (const sample of samples) sum += sample * sample;
+  return Math.sqrt(sum / samples.length);
+}
+
+const api = {
+  answer,
+  send: sendEvents,
+  micLevel,
+  speak: (on: boolean): void => {
+    if (current !== null) current.voice.gain.value = on ? 0.5 : 0;
+  },
+  received: (): unknown[] => current?.received ?? [],
+  channelState: (): string => current?.channel?.readyState ?? 'none',
+  connectionState: (): string => current?.pc.connectionState ?? 'none',
+  callCount: (): number => callCount,
+  /** Drops the call as a network failure would: the app sees its channel close. */
+  drop: (): void => current?.pc.close(),
+};
+
+declare global {
+  interface Window { fakeOpenAI: typeof api }
+}
+
+window.fakeOpenAI = api;
+document.title = 'fake OpenAI peer ready';
+export {};
