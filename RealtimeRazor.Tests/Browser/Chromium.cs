@@ -1,0 +1,63 @@
+using Microsoft.Playwright;
+
+namespace RealtimeRazor.Tests.Browser;
+
+/// <summary>Launches the system Chromium with the flags WebRTC needs headless, with no network and no devices.</summary>
+public static class Chromium
+{
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string E2eDirectory => Path.Combine(RepositoryRoot, "e2e");
+
+    /// <summary>The microphone every page of a launch hears (Chromium reads one file per launch).</summary>
+    public static string SpeechFixture => Path.Combine(E2eDirectory, "speech.wav");
+
+    public enum Microphone
+    {
+        /// <summary>Permission granted, the speech fixture as the device.</summary>
+        Speech,
+        /// <summary>No automatic grant: headless Chromium refuses the permission request.</summary>
+        PermissionDenied,
+    }
+
+    public static async Task<IBrowser> LaunchAsync(IPlaywright playwright, Microphone microphone = Microphone.Speech)
+    {
+        var args = new List<string>
+        {
+            "--allow-loopback-in-peer-connection",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+            "--autoplay-policy=no-user-gesture-required",
+            "--use-fake-device-for-media-stream",
+            $"--use-file-for-fake-audio-capture={SpeechFixture}",
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        };
+        if (microphone == Microphone.Speech)
+            args.Add("--use-fake-ui-for-media-stream");
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            Headless = true,
+            ExecutablePath = ExecutablePath(),
+            Args = args,
+        });
+    }
+
+    /// <summary>CHROMIUM_PATH, else Debian's Chromium, else Playwright's own browser where one is installed.</summary>
+    private static string? ExecutablePath()
+    {
+        var configured = Environment.GetEnvironmentVariable("CHROMIUM_PATH");
+        if (!string.IsNullOrEmpty(configured))
+            return configured;
+        return new[] { "/usr/lib/chromium/chromium", "/usr/bin/chromium" }.FirstOrDefault(File.Exists);
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "RealtimeRazor.sln")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException("Run the tests from inside the repository: RealtimeRazor.sln was not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,148 @@
+using Microsoft.Playwright;
+using RealtimeRazor.Tests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace RealtimeRazor.Tests.Browser;
+
+/// <summary>
+/// One user's page on the real app (Kestrel on a real port) and the fake OpenAI: WireMock for HTTP,
+/// and a peer page in the same browser that answers the SDP and scripts events.
+/// </summary>
+public sealed class VoiceHarness : IAsyncDisposable
+{
+    // Observes, without changing, what the page does with the microphone and assistant audio.
+    private const string Instrumentation = """
+        (() => {
+          const streams = [];
+          const devices = navigator.mediaDevices;
+          if (devices && devices.getUserMedia) {
+            const original = devices.getUserMedia.bind(devices);
+            devices.getUserMedia = async (constraints) => {
+              const stream = await original(constraints);
+              streams.push(stream);
+              return stream;
+            };
+          }
+          let meter = null;
+          window.__test = {
+            liveMicTracks: () => streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length,
+            micRequests: () => streams.length,
+            assistantLevel: () => {
+              const stream = document.getElementById('assistant-audio')?.srcObject;
+              if (!(stream instanceof MediaStream)) return 0;
+              if (meter === null || meter.stream !== stream) {
+                const context = new AudioContext();
+                const analyser = context.createAnalyser();
+                analyser.fftSize = 2048;
+                context.createMediaStreamSource(stream).connect(analyser);
+                meter = { stream, analyser };
+              }
+              const samples = new Float32Array(meter.analyser.fftSize);
+              meter.analyser.getFloatTimeDomainData(samples);
+              let sum = 0;
+              for (const sample of samples) sum += sample * sample;
+              return Math.sqrt(sum / samples.length);
+            },
+          };
+        })();
+        """;
+
+    private readonly IBrowserContext _userContext;
+    private readonly IBrowserContext _peerContext;
+
+    private VoiceHarness(FakeOpenAI openAI, AppFactory app, Uri appUrl, IBrowserContext userContext, IPage page, IBrowserContext peerContext, IPage peer)
+    {
+        OpenAI = openAI;
+        App = app;
+        AppUrl = appUrl;
+        _userContext = userContext;
+        Page = page;
+        _peerContext = peerContext;
+        Peer = peer;
+    }
+
+    public FakeOpenAI OpenAI { get; }
+    public AppFactory App { get; }
+    public Uri AppUrl { get; }
+    public IPage Page { get; }
+    public IPage Peer { get; }
+
+    public ILocator ConnectButton => Page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true });
+    public ILocator DisconnectButton => Page.GetByRole(AriaRole.Button, new() { Name = "Disconnect", Exact = true });
+    public ILocator Status => Page.GetByRole(AriaRole.Status);
+    public ILocator Alert => Page.GetByRole(AriaRole.Alert);
+    public ILocator Transcript => Page.GetByRole(AriaRole.Log, new() { Name = "Transcript" });
+    public ILocator TranscriptLines => Transcript.GetByRole(AriaRole.Listitem);
+
+    public static async Task<VoiceHarness> StartAsync(IBrowser browser, IDictionary<string, string?>? settings = null)
+    {
+        var openAI = new FakeOpenAI();
+        ServePeerPage(openAI);
+        var app = new AppFactory(openAI, settings);
+        var appUrl = app.StartKestrel();
+
+        var peerContext = await browser.NewContextAsync();
+        var peer = await peerContext.NewPageAsync();
+        await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
+        openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer));
+
+        var userContext = await browser.NewContextAsync();
+        await userContext.AddInitScriptAsync(Instrumentation);
+        var page = await userContext.NewPageAsync();
+        await page.GotoAsync(appUrl.ToString());
+        return new VoiceHarness(openAI, app, appUrl, userContext, page, peerContext, peer);
+    }
+
+    public async Task ConnectAsync()
+    {
+        await ConnectButton.ClickAsync();
+        await Assertions.Expect(Status).ToHaveTextAsync("Connected", new() { Timeout = 15_000 });
+        await Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'open'");
+    }
+
+    /// <summary>Sends server events from the fake OpenAI over the data channel.</summary>
+    public Task SendEventsAsync(params object[] events) => Peer.EvaluateAsync("events => window.fakeOpenAI.send(events)", events);
+
+    public Task SpeakAsync(bool on) => Peer.EvaluateAsync("on => window.fakeOpenAI.speak(on)", on);
+
+    /// <summary>Waits until the peer hears the user's microphone above <paramref name="threshold"/> RMS.</summary>
+    public Task WaitForMicrophoneAtPeerAsync(double threshold = 0.01) =>
+        Peer.WaitForFunctionAsync($"() => window.fakeOpenAI.micLevel() > {threshold}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+
+    /// <summary>Waits until the page's audio element carries the assistant's audio above <paramref name="threshold"/> RMS.</summary>
+    public Task WaitForAssistantAudioInPageAsync(double threshold = 0.05) =>
+        Page.WaitForFunctionAsync($"() => window.__test.assistantLevel() > {threshold}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+
+    public Task<int> LiveMicrophoneTracksAsync() => Page.EvaluateAsync<int>("() => window.__test.liveMicTracks()");
+
+    public async Task<IReadOnlyList<string>> ClientEventTypesAsync() =>
+        await Peer.EvaluateAsync<string[]>("() => window.fakeOpenAI.received().map(e => e.type)");
+
+    /// <summary>After any ending, the page is back where it started: Connect offered, mic released.</summary>
+    public async Task ExpectTornDownAsync()
+    {
+        await Assertions.Expect(Status).ToHaveTextAsync("Not connected", new() { Timeout = 10_000 });
+        await Assertions.Expect(ConnectButton).ToBeEnabledAsync();
+        Assert.Equal(0, await LiveMicrophoneTracksAsync());
+    }
+
+    private static void ServePeerPage(FakeOpenAI openAI)
+    {
+        Serve("/peer/index.html", Path.Combine(Chromium.E2eDirectory, "peer.html"), "text/html");
+        Serve("/peer/fake-openai-peer.js", Path.Combine(Chromium.E2eDirectory, "out", "fake-openai-peer.js"), "text/javascript");
+
+        void Serve(string path, string file, string contentType) =>
+            openAI.Server.Given(Request.Create().WithPath(path).UsingGet())
+                .RespondWith(Response.Create().WithHeader("Content-Type", contentType).WithBody(File.ReadAllText(file)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _userContext.DisposeAsync();
+        await _peerContext.DisposeAsync();
+        await App.DisposeAsync();
+        OpenAI.Dispose();
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.Playwright;
+using RealtimeRazor.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace RealtimeRazor.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class VoiceSessionTests(BrowserFixture browser)
+{
+    public static TheoryData<string> Modes => new() { "Relay", "Direct" };
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task A_session_carries_audio_both_ways_and_shows_the_conversation_in_order(string mode)
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Negotiation"] = mode });
+
+        await voice.ConnectAsync();
+        await Expect(voice.DisconnectButton).ToBeVisibleAsync();
+
+        // The user's speech reaches OpenAI; OpenAI's voice plays in the page.
+        await voice.WaitForMicrophoneAtPeerAsync();
+        await voice.SpeakAsync(true);
+        await voice.WaitForAssistantAudioInPageAsync();
+
+        // Real-world order: the assistant starts answering before the user's transcription is done.
+        await voice.SendEventsAsync(
+            new { type = "input_audio_buffer.speech_started", item_id = "item_user1", audio_start_ms = 300 },
+            new { type = "input_audio_buffer.speech_stopped", item_id = "item_user1", audio_end_ms = 2900 },
+            new { type = "input_audio_buffer.committed", item_id = "item_user1", previous_item_id = (string?)null },
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_user1", type = "message", role = "user", content = new[] { new { type = "input_audio", transcript = (string?)null } } } },
+            new { type = "response.created", response = new { id = "resp_1", status = "in_progress" } },
+            new { type = "conversation.item.added", previous_item_id = "item_user1", item = new { id = "item_asst1", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "response.output_audio_transcript.delta", item_id = "item_asst1", delta = "It is sunny " });
+
+        var assistantLine = voice.TranscriptLines.Filter(new() { HasText = "It is sunny" });
+        await Expect(assistantLine).ToHaveAttributeAsync("aria-busy", "true");
+        await Expect(assistantLine).ToHaveAccessibleNameAsync("Assistant");
+
+        await voice.SendEventsAsync(
+            new { type = "response.output_audio_transcript.delta", item_id = "item_asst1", delta = "and warm in Tokyo." },
+            new { type = "response.output_audio_transcript.done", item_id = "item_asst1", transcript = "It is sunny and warm in Tokyo." },
+            new { type = "conversation.item.input_audio_transcription.completed", item_id = "item_user1", transcript = "What is the weather like in Tokyo today?" });
+
+        await Expect(voice.TranscriptLines).ToHaveCountAsync(2);
+        await Expect(voice.TranscriptLines.Nth(0)).ToHaveAccessibleNameAsync("You");
+        await Expect(voice.TranscriptLines.Nth(0)).ToContainTextAsync("What is the weather like in Tokyo today?");
+        await Expect(voice.TranscriptLines.Nth(1)).ToHaveAccessibleNameAsync("Assistant");
+        await Expect(voice.TranscriptLines.Nth(1)).ToContainTextAsync("It is sunny and warm in Tokyo.");
+        await Expect(voice.TranscriptLines.Nth(1)).Not.ToHaveAttributeAsync("aria-busy", "true");
+
+        // A turn whose user item is announced after the reply still lands above the reply.
+        await voice.SendEventsAsync(
+            new { type = "conversation.item.added", previous_item_id = "item_user2", item = new { id = "item_asst2", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "response.output_audio_transcript.done", item_id = "item_asst2", transcript = "Yes, take an umbrella tomorrow." },
+            new { type = "conversation.item.added", previous_item_id = "item_asst1", item = new { id = "item_user2", type = "message", role = "user", content = new[] { new { type = "input_audio", transcript = (string?)null } } } },
+            new { type = "conversation.item.input_audio_transcription.completed", item_id = "item_user2", transcript = "Will it rain tomorrow?" });
+        await Expect(voice.TranscriptLines).ToHaveTextAsync(new[]
+        {
+            "YouWhat is the weather like in Tokyo today?",
+            "AssistantIt is sunny and warm in Tokyo.",
+            "YouWill it rain tomorrow?",
+            "AssistantYes, take an umbrella tomorrow.",
+        });
+
+        // Every event is in the log, in both directions.
+        var log = voice.Page.Locator("details.event-log");
+        await log.Locator("summary").ClickAsync();
+        await Expect(log.GetByText("session.created")).ToBeVisibleAsync();
+        await Expect(log.GetByText("response.output_audio_transcript.done")).ToBeVisibleAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Disconnect_releases_the_microphone_and_the_call_and_Connect_works_again(string mode)
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Negotiation"] = mode });
+        await voice.ConnectAsync();
+        Assert.Equal(1, await voice.LiveMicrophoneTracksAsync());
+
+        await voice.DisconnectButton.ClickAsync();
+
+        await voice.ExpectTornDownAsync();
+        await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'closed'");
+        if (mode == "Relay")
+        {
+            // Direct mode cannot read OpenAI's Location header cross-origin; closing the peer connection ends the call there.
+            await WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+        }
+
+        await voice.ConnectAsync();
+        Assert.Equal(2, await voice.Peer.EvaluateAsync<int>("() => window.fakeOpenAI.callCount()"));
+        await voice.WaitForMicrophoneAtPeerAsync();
+    }
+
+    [Fact]
+    public async Task Direct_mode_mints_a_secret_and_posts_the_offer_to_OpenAI_with_it()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Negotiation"] = "Direct" });
+
+        await voice.ConnectAsync();
+
+        Assert.Single(voice.OpenAI.Requests("/realtime/client_secrets"));
+        var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls"));
+        Assert.Equal($"Bearer {FakeOpenAI.EphemeralKey}", call.RequestMessage!.Headers!["Authorization"].Single());
+        Assert.StartsWith("application/sdp", call.RequestMessage.Headers["Content-Type"].Single(), StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeOpenAI.ApiKey, await voice.Page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Relay_mode_keeps_every_key_out_of_the_browser()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        var seen = new List<string>();
+        voice.Page.Response += (_, response) => seen.Add(response.Url);
+
+        await voice.ConnectAsync();
+
+        Assert.Empty(voice.OpenAI.Requests("/realtime/client_secrets"));
+        var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls"));
+        Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", call.RequestMessage!.Headers!["Authorization"].Single());
+        Assert.DoesNotContain(seen, url => url.StartsWith(voice.OpenAI.Server.Url!, StringComparison.Ordinal));
+    }
+
+    internal static async Task WaitForAsync(Func<bool> condition, int timeoutMs = 10_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("condition not met in time");
+            await Task.Delay(50);
+        }
+    }
+}
