@@ -67,7 +67,7 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
         var log = voice.Page.Locator("details.event-log");
         await log.Locator("summary").ClickAsync();
         await Expect(log.GetByText("session.created")).ToBeVisibleAsync();
-        await Expect(log.GetByText("response.output_audio_transcript.done")).ToBeVisibleAsync();
+        await Expect(log.GetByText("response.output_audio_transcript.done")).ToHaveCountAsync(2);
     }
 
     [Theory]
