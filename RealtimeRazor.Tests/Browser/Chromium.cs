@@ -18,6 +18,8 @@ public static class Chromium
         Speech,
         /// <summary>No automatic grant: headless Chromium refuses the permission request.</summary>
         PermissionDenied,
+        /// <summary>Permission granted but no fake device: a machine without audio hardware has no microphone.</summary>
+        None,
     }
 
     public static async Task<IBrowser> LaunchAsync(IPlaywright playwright, Microphone microphone = Microphone.Speech)
@@ -27,12 +29,12 @@ public static class Chromium
             "--allow-loopback-in-peer-connection",
             "--disable-features=WebRtcHideLocalIpsWithMdns",
             "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-device-for-media-stream",
-            $"--use-file-for-fake-audio-capture={SpeechFixture}",
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
         };
-        if (microphone == Microphone.Speech)
+        if (microphone != Microphone.None)
+            args.AddRange(["--use-fake-device-for-media-stream", $"--use-file-for-fake-audio-capture={SpeechFixture}"]);
+        if (microphone != Microphone.PermissionDenied)
             args.Add("--use-fake-ui-for-media-stream");
         return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -24,6 +24,10 @@ public sealed class FakeOpenAI : IDisposable
     /// <summary>A minimal but well-formed SDP answer, for tests that never reach WebRTC.</summary>
     public const string StaticAnswer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n";
 
+    // WireMock tries lower numbers first: scripted failures win over the documented behaviour.
+    private const int ScriptedPriority = 1;
+    private const int DefaultPriority = 100;
+
     public WireMockServer Server { get; } = WireMockServer.Start(new WireMockServerSettings
     {
         // Direct mode: the browser posts its offer to "OpenAI" from the app's origin.
@@ -32,8 +36,18 @@ public sealed class FakeOpenAI : IDisposable
 
     public FakeOpenAI()
     {
-        AnswerCallsWith(_ => Task.FromResult(StaticAnswer));
-        Server.Given(Request.Create().WithPath("/v1/realtime/client_secrets").UsingPost())
+        Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
+            .RespondWith(Response.Create().WithCallback(async request => new ResponseMessage
+            {
+                StatusCode = 201,
+                Headers = new Dictionary<string, WireMockList<string>>
+                {
+                    ["Content-Type"] = new("application/sdp"),
+                    ["Location"] = new($"/v1/realtime/calls/{CallId}"),
+                },
+                BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = await _answer(await OfferFrom(request)) },
+            }));
+        Server.Given(Request.Create().WithPath("/v1/realtime/client_secrets").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
                 .WithBody(JsonSerializer.Serialize(new
                 {
@@ -41,29 +55,16 @@ public sealed class FakeOpenAI : IDisposable
                     expires_at = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds(),
                     session = new { type = "realtime", model = "gpt-realtime" },
                 })));
-        Server.Given(Request.Create().WithPath($"/v1/realtime/calls/*/hangup").UsingPost())
+        Server.Given(Request.Create().WithPath("/v1/realtime/calls/*/hangup").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithStatusCode(200));
     }
 
     public string BaseUrl => Server.Url + "/v1";
 
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
-    public void AnswerCallsWith(Func<string, Task<string>> answer) =>
-        Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost())
-            .RespondWith(Response.Create().WithCallback(async request =>
-            {
-                var sdp = await answer(await OfferFrom(request));
-                return new ResponseMessage
-                {
-                    StatusCode = 201,
-                    Headers = new Dictionary<string, WireMockList<string>>
-                    {
-                        ["Content-Type"] = new("application/sdp"),
-                        ["Location"] = new($"/v1/realtime/calls/{CallId}"),
-                    },
-                    BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = sdp },
-                };
-            }));
+    public void AnswerCallsWith(Func<string, Task<string>> answer) => _answer = answer;
+
+    private Func<string, Task<string>> _answer = _ => Task.FromResult(StaticAnswer);
 
     /// <summary>Makes <paramref name="path"/> (below /v1) answer with a scripted failure.</summary>
     public void Fail(string path, int status, string contentType = "application/json", string? body = null, IDictionary<string, string>? headers = null, TimeSpan? delay = null)
@@ -74,7 +75,7 @@ public sealed class FakeOpenAI : IDisposable
             response = response.WithHeader(name, value);
         if (delay is { } wait)
             response = response.WithDelay(wait);
-        Server.Given(Request.Create().WithPath("/v1" + path).UsingAnyMethod()).AtPriority(0).RespondWith(response);
+        Server.Given(Request.Create().WithPath("/v1" + path).UsingAnyMethod()).AtPriority(ScriptedPriority).RespondWith(response);
     }
 
     public IReadOnlyList<ILogEntry> Requests(string path) =>

@@ -1,0 +1,148 @@
+using Microsoft.Playwright;
+using RealtimeRazor.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace RealtimeRazor.Tests.Browser;
+
+/// <summary>Every way a session can fail ends in a readable alert and a clean teardown.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ErrorPathTests(BrowserFixture browser)
+{
+    private static Dictionary<string, string?> Mode(string mode) => new() { ["Realtime:Negotiation"] = mode };
+
+    public static TheoryData<string, string, int, string, string> UpstreamFailures => new()
+    {
+        // mode, failing path, status, Retry-After, what the user reads
+        { "Relay", "/realtime/calls", 401, "", "API key was rejected" },
+        { "Relay", "/realtime/calls", 429, "7", "Try again in 7 s" },
+        { "Relay", "/realtime/calls", 503, "", "OpenAI could not be reached or had an error" },
+        { "Direct", "/realtime/client_secrets", 401, "", "API key was rejected" },
+        { "Direct", "/realtime/client_secrets", 429, "12", "Try again in 12 s" },
+        { "Direct", "/realtime/calls", 500, "", "OpenAI is unavailable" },
+        { "Direct", "/realtime/calls", 401, "", "OpenAI refused the session secret" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UpstreamFailures))]
+    public async Task An_upstream_failure_is_explained_and_the_page_resets(string mode, string path, int status, string retryAfter, string message)
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, Mode(mode));
+        voice.OpenAI.Fail(path, status, headers: retryAfter == "" ? null : new Dictionary<string, string> { ["Retry-After"] = retryAfter });
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync(message);
+        await voice.ExpectTornDownAsync();
+        Assert.Equal(0, await voice.Peer.EvaluateAsync<int>("() => window.fakeOpenAI.callCount()"));
+    }
+
+    [Fact]
+    public async Task An_answer_that_is_not_SDP_is_reported_instead_of_applied()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        voice.OpenAI.Fail("/realtime/calls", 201, body: """{"id":"rtc_123","object":"realtime.call"}""");
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync("not a valid session description");
+        await voice.ExpectTornDownAsync();
+    }
+
+    [Fact]
+    public async Task A_slow_upstream_times_out_with_a_message()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["OpenAI:TimeoutSeconds"] = "1" });
+        voice.OpenAI.Fail("/realtime/calls", 201, contentType: "application/sdp", body: FakeOpenAI.StaticAnswer, delay: TimeSpan.FromSeconds(4));
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync("took too long");
+        await voice.ExpectTornDownAsync();
+    }
+
+    [Theory]
+    [InlineData(Chromium.Microphone.PermissionDenied, "Microphone access was denied")]
+    [InlineData(Chromium.Microphone.None, "No microphone was found")]
+    public async Task Without_a_usable_microphone_nothing_is_spent_upstream(Chromium.Microphone microphone, string message)
+    {
+        await using var launched = await Chromium.LaunchAsync(browser.Playwright, microphone);
+        await using var voice = await VoiceHarness.StartAsync(launched);
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync(message);
+        await voice.ExpectTornDownAsync();
+        Assert.Empty(voice.OpenAI.Requests("/realtime/calls"));
+    }
+
+    [Fact]
+    public async Task When_OpenAI_drops_the_call_the_page_says_so_and_resets()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        await voice.Peer.EvaluateAsync("() => window.fakeOpenAI.drop()");
+
+        await Expect(voice.Alert).ToContainTextAsync("Click Connect", new() { Timeout = 15_000 });
+        await voice.ExpectTornDownAsync();
+    }
+
+    [Fact]
+    public async Task An_expired_session_ends_with_a_message()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        await voice.SendEventsAsync(new
+        {
+            type = "error",
+            event_id = "event_9",
+            error = new { type = "invalid_request_error", code = "session_expired", message = "Your session hit the maximum duration of 60 minutes.", param = (string?)null, event_id = (string?)null },
+        });
+
+        await Expect(voice.Alert).ToContainTextAsync("time limit");
+        await voice.ExpectTornDownAsync();
+        await WaitForHangUpAsync(voice);
+    }
+
+    [Fact]
+    public async Task A_recoverable_error_event_is_shown_and_the_session_goes_on()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        await voice.SendEventsAsync(new
+        {
+            type = "error",
+            event_id = "event_5",
+            error = new { type = "invalid_request_error", code = "invalid_value", message = "Invalid value for 'voice'.", param = "session.audio.output.voice", event_id = "evt_client_1" },
+        });
+
+        await Expect(voice.Alert).ToContainTextAsync("Invalid value for 'voice'.");
+        await Expect(voice.Status).ToHaveTextAsync("Connected");
+        await voice.WaitForMicrophoneAtPeerAsync();
+    }
+
+    [Fact]
+    public async Task When_no_network_path_can_be_found_the_page_gives_up_with_advice()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        // OpenAI's answer names a candidate nobody listens on, as when a firewall blocks its media ports.
+        voice.OpenAI.AnswerCallsWith(async offer =>
+        {
+            var answer = await voice.Peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer);
+            var lines = answer.Split("\r\n").Where(line => !line.StartsWith("a=candidate", StringComparison.Ordinal) && !line.StartsWith("a=end-of-candidates", StringComparison.Ordinal)).ToList();
+            var media = lines.FindIndex(line => line.StartsWith("a=mid:", StringComparison.Ordinal));
+            lines.Insert(media + 1, "a=candidate:1 1 udp 2122260223 127.0.0.1 9 typ host");
+            return string.Join("\r\n", lines);
+        });
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync("firewall", new() { Timeout = 30_000 });
+        await voice.ExpectTornDownAsync();
+    }
+
+    private static Task WaitForHangUpAsync(VoiceHarness voice) =>
+        VoiceSessionTests.WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+}
