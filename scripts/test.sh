@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test (unit, integration, browser) from a fresh Debian machine with the .NET SDK:
+# installs what the browser tests need when it is missing, then restores, builds and tests.
+# Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter "FullyQualifiedName~Browser".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing from Debian's packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test RealtimeRazor.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# One plain closing line for CI readers that do not know dotnet test's summary format.
+summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1 || true)
+if [ -n "$summary" ]; then
+  passed=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
+  failed=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")
+  skipped=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$summary")
+  echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+fi
+exit "$status"
