@@ -23,11 +23,8 @@ status=0
 dotnet test RealtimeRazor.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
 
 # One plain closing line for CI readers that do not know dotnet test's summary format.
-summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1 || true)
-if [ -n "$summary" ]; then
-  passed=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
-  failed=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")
-  skipped=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$summary")
-  echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+count() { grep -E "^[[:space:]]+$1: [0-9]+" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+if grep -qE '^Total tests: [0-9]+' "$log"; then
+  echo "$(count Passed) passed, $(count Failed) failed, $(count Skipped) skipped"
 fi
 exit "$status"

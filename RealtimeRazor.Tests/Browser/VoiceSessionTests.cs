@@ -63,6 +63,9 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
             "AssistantYes, take an umbrella tomorrow.",
         });
 
+        if (mode == "Relay" && Environment.GetEnvironmentVariable("README_SCREENSHOT") is { Length: > 0 } screenshot)
+            await voice.Page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
+
         // Every event is in the log, in both directions.
         var log = voice.Page.Locator("details.event-log");
         await log.Locator("summary").ClickAsync();
