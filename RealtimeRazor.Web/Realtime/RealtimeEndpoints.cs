@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using RealtimeRazor.Web.Access;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -12,18 +13,20 @@ public static class RealtimeEndpoints
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/realtime")
+            .RequireAuthorization(AccessExtensions.RealtimePolicy)
+            .AddEndpointFilter(RequireSameOrigin)
             .AddEndpointFilter(NoStore)
             .AddEndpointFilter(RequireApiKey);
 
-        api.MapPost("/calls", CreateCall);
+        api.MapPost("/calls", CreateCall).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         api.MapDelete("/calls/{id}", HangUp).WithName(HangUpRoute);
-        api.MapPost("/client-secret", CreateClientSecret);
+        api.MapPost("/client-secret", CreateClientSecret).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         return app;
     }
 
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links)
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Relay)
             return ModeDisabled("Relay");
@@ -32,25 +35,44 @@ public static class RealtimeEndpoints
         if (offer.Problem is { } problem)
             return problem;
 
+        var slot = sessions.TryReserve(AccessIdentity.Of(context), sessions.MaxSessionLength, out var refusal);
+        if (slot is null)
+            return TooManySessions(refusal);
         try
         {
             var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value), context.RequestAborted);
             if (answer.CallId is { } id)
+            {
+                sessions.Attach(slot, id);
                 context.Response.Headers.Location = links.GetPathByName(context, HangUpRoute, new { id });
+            }
             return Results.Text(answer.Sdp, "application/sdp", Encoding.UTF8, StatusCodes.Status201Created);
         }
         catch (UpstreamException ex)
         {
+            sessions.Release(slot);
             return UpstreamProblem.ToResult(ex, context);
+        }
+        catch
+        {
+            sessions.Release(slot);
+            throw;
         }
     }
 
     /// <summary>Direct: mints a short-lived secret for the browser's own SDP post to OpenAI.</summary>
+    /// <remarks>
+    /// The server never learns a Direct-mode call's id, so the concurrency slot is held while the
+    /// secret can start sessions; the page enforces the maximum length on its side.
+    /// </remarks>
     private static async Task<IResult> CreateClientSecret(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions)
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
             return ModeDisabled("Direct");
+        var slot = sessions.TryReserve(AccessIdentity.Of(context), TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
+        if (slot is null)
+            return TooManySessions(refusal);
         try
         {
             var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value), context.RequestAborted);
@@ -58,14 +80,18 @@ public static class RealtimeEndpoints
         }
         catch (UpstreamException ex)
         {
+            sessions.Release(slot);
             return UpstreamProblem.ToResult(ex, context);
         }
     }
 
-    private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI)
+    /// <summary>Only the user who started a call through this server can end it here.</summary>
+    private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
+        if (!sessions.TryEnd(AccessIdentity.Of(context), id))
+            return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
         try
         {
             await openAI.HangUpAsync(id, context.RequestAborted);
@@ -104,9 +130,28 @@ public static class RealtimeEndpoints
         static Offer Refuse(int status, string title, string detail, string code) => new(null, UpstreamProblem.Problem(status, title, detail, code));
     }
 
+    private static IResult TooManySessions(string refusal) =>
+        UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
+
     private static IResult ModeDisabled(string mode) =>
         UpstreamProblem.Problem(StatusCodes.Status404NotFound, $"{mode} negotiation is not enabled",
             $"This server does not use {mode} negotiation (Realtime:Negotiation).", "negotiation_mode_disabled");
+
+    /// <summary>
+    /// Browsers send Origin on every cross-origin POST: a page elsewhere must not spend this site's
+    /// credit with its visitors' cookies.
+    /// </summary>
+    private static async ValueTask<object?> RequireSameOrigin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase))
+        {
+            return UpstreamProblem.Problem(StatusCodes.Status403Forbidden, "Cross-site request refused",
+                "Sessions can only be started from this site's own page.", "cross_origin");
+        }
+        return await next(context);
+    }
 
     private static async ValueTask<object?> NoStore(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

@@ -42,4 +42,11 @@ public sealed class RealtimeOptions
     /// </summary>
     [Range(10, 7200, ErrorMessage = "Realtime:ClientSecretSeconds must be between 10 and 7200.")]
     public int ClientSecretSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// A hard cap on one session's length, which bounds its cost: the page ends the session itself and,
+    /// in Relay mode, the server hangs the call up when it is over. OpenAI's own cap is 60 minutes.
+    /// </summary>
+    [Range(0.05, 60, ErrorMessage = "Realtime:MaxSessionMinutes must be between 0.05 and 60.")]
+    public double MaxSessionMinutes { get; set; } = 15;
 }

@@ -23,6 +23,10 @@ public static class RealtimeServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<OpenAIOptions>, RealtimeOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
 
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SessionRegistry>();
+        builder.Services.AddHostedService<SessionReaper>();
+
         builder.Services.AddHttpClient<OpenAIRealtimeClient>((services, http) =>
             {
                 http.BaseAddress = services.GetRequiredService<IOptions<OpenAIOptions>>().Value.BaseAddress;

@@ -1,6 +1,7 @@
 import { EventLog } from './event-log.js';
 import { readPageConfig, SessionError } from './negotiation.js';
 import { RealtimeSession } from './session.js';
+import { TimeLimit } from './time-limit.js';
 import { Transcript } from './transcript.js';
 import { Waveform } from './waveform.js';
 
@@ -36,6 +37,7 @@ const micCanvas = element('mic-wave', HTMLCanvasElement);
 const assistantCanvas = element('assistant-wave', HTMLCanvasElement);
 const transcript = new Transcript(element('transcript', HTMLOListElement));
 const eventLog = new EventLog(element('event-log', HTMLOListElement));
+const timeLimit = new TimeLimit(element('time-left', HTMLElement), Number(root.dataset['maxSessionSeconds'] ?? '900'));
 // The button is rendered disabled when the server cannot start sessions.
 const available = !button.disabled;
 
@@ -86,6 +88,7 @@ async function connect(): Promise<void> {
     }, pending.signal);
     if (session.microphone !== null) waveforms.push(new Waveform(micCanvas, context, session.microphone));
     setState({ kind: 'connected', session });
+    timeLimit.start(() => void fail(`The session reached its ${timeLimit.minutes}-minute limit. Click Connect to start a new one.`));
   } catch (error) {
     await fail(error instanceof SessionError ? error.message : 'Something went wrong while connecting. Try again.');
   } finally {
@@ -111,6 +114,7 @@ async function disconnect(): Promise<void> {
 
 async function teardown(session: RealtimeSession | null): Promise<void> {
   pending?.abort();
+  timeLimit.stop();
   waveforms.forEach((waveform) => waveform.dispose());
   waveforms = [];
   const context = audioContext;

@@ -1,0 +1,56 @@
+namespace RealtimeRazor.Web.Access;
+
+public enum AccessMode
+{
+    /// <summary>Anyone who reaches the site may start sessions.</summary>
+    Open,
+
+    /// <summary>A shared passcode (or several named ones) exchanged for a sign-in cookie.</summary>
+    Passcode,
+
+    /// <summary>An authenticating proxy in front (e.g. oauth2-proxy) names the user in a header.</summary>
+    ProxyHeader,
+}
+
+public sealed class AccessOptions
+{
+    public const string Section = "Access";
+
+    /// <summary>Unset means: Open in Development, refuse to start elsewhere.</summary>
+    public AccessMode? Mode { get; set; }
+
+    /// <summary>Name → PBKDF2 hash (see <see cref="PasscodeHasher"/>). The name becomes the user's identity.</summary>
+    public Dictionary<string, string> Passcodes { get; set; } = [];
+
+    public ProxyHeaderOptions ProxyHeader { get; set; } = new();
+
+    public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>Sessions one user (or anonymous client address) may hold at once.</summary>
+    public int MaxSessionsPerUser { get; set; } = 2;
+
+    /// <summary>Sessions the whole site may hold at once.</summary>
+    public int MaxSessions { get; set; } = 20;
+
+    /// <summary>How long a sign-in cookie lasts.</summary>
+    public int SignInDays { get; set; } = 14;
+}
+
+public sealed class ProxyHeaderOptions
+{
+    public string HeaderName { get; set; } = "X-Forwarded-User";
+
+    /// <summary>Addresses or CIDR networks whose header is believed; anyone else's is ignored.</summary>
+    public List<string> TrustedProxies { get; set; } = ["127.0.0.1/32", "::1/128"];
+}
+
+public sealed class RateLimitOptions
+{
+    /// <summary>New sessions per user (or client address) per window.</summary>
+    public int SessionsPerWindow { get; set; } = 10;
+
+    public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>Sign-in attempts per client address per window; slows passcode guessing.</summary>
+    public int SignInAttemptsPerWindow { get; set; } = 5;
+}

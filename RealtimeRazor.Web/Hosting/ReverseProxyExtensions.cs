@@ -1,0 +1,58 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+using RealtimeRazor.Web.Access;
+
+namespace RealtimeRazor.Web.Hosting;
+
+public sealed class ReverseProxyOptions
+{
+    public const string Section = "ReverseProxy";
+
+    /// <summary>Networks whose X-Forwarded-* headers are believed (CIDR). Loopback is always trusted.</summary>
+    public List<string> KnownIPNetworks { get; set; } = [];
+
+    /// <summary>Single proxy addresses whose X-Forwarded-* headers are believed.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>A fixed sub-path such as <c>/voice</c>, for proxies that cannot send X-Forwarded-Prefix.</summary>
+    public string? PathBase { get; set; }
+
+    /// <summary>How many proxies in a row may append to X-Forwarded-For.</summary>
+    public int ForwardLimit { get; set; } = 1;
+}
+
+public static class ReverseProxyExtensions
+{
+    public static WebApplicationBuilder AddReverseProxySupport(this WebApplicationBuilder builder)
+    {
+        var proxy = builder.Configuration.GetSection(ReverseProxyOptions.Section).Get<ReverseProxyOptions>() ?? new();
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedPrefix;
+            options.ForwardLimit = proxy.ForwardLimit;
+            foreach (var network in proxy.KnownIPNetworks)
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var parsed) ? parsed
+                    : throw new InvalidOperationException($"ReverseProxy:KnownIPNetworks has '{network}', which is not a network such as 10.0.0.0/8."));
+            foreach (var address in proxy.KnownProxies)
+                options.KnownProxies.Add(IPAddress.TryParse(address, out var parsed) ? parsed
+                    : throw new InvalidOperationException($"ReverseProxy:KnownProxies has '{address}', which is not an IP address."));
+        });
+        builder.Services.AddSingleton(proxy);
+        return builder;
+    }
+
+    /// <summary>Runs first, so that scheme, client address and path base are right for everything after.</summary>
+    public static WebApplication UseReverseProxySupport(this WebApplication app)
+    {
+        // The address that really connected, before X-Forwarded-For replaces it: ProxyHeader access trusts only proxies.
+        app.Use((context, next) =>
+        {
+            context.Features.Set(new PeerAddress(context.Connection.RemoteIpAddress));
+            return next(context);
+        });
+        app.UseForwardedHeaders();
+        if (app.Services.GetRequiredService<ReverseProxyOptions>().PathBase is { Length: > 0 } pathBase)
+            app.UsePathBase(pathBase.TrimEnd('/'));
+        return app;
+    }
+}

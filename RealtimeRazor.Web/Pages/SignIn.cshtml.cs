@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Access;
+
+namespace RealtimeRazor.Web.Pages;
+
+/// <summary>Exchanges a passcode for the sign-in cookie. Razor Pages check the antiforgery token on POST.</summary>
+[EnableRateLimiting(AccessExtensions.SignInRateLimit)]
+public sealed class SignInModel(IOptions<AccessOptions> access) : PageModel
+{
+    [BindProperty, Required(ErrorMessage = "Enter the passcode."), MaxLength(256)]
+    public string? Passcode { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public bool PasscodesEnabled => access.Value.Mode == AccessMode.Passcode;
+
+    public IActionResult OnGet() => PasscodesEnabled ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (!PasscodesEnabled)
+            return NotFound();
+        if (!ModelState.IsValid)
+            return Page();
+
+        // Every hash is checked so the time taken does not tell which name matched.
+        string? user = null;
+        foreach (var (name, hash) in access.Value.Passcodes)
+        {
+            if (PasscodeHasher.Verify(Passcode!, hash))
+                user ??= name;
+        }
+        if (user is null)
+        {
+            ModelState.AddModelError(nameof(Passcode), "That passcode is not right.");
+            return Page();
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], AccessExtensions.PasscodeScheme);
+        await HttpContext.SignInAsync(AccessExtensions.PasscodeScheme, new ClaimsPrincipal(identity));
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : Url.Content("~/"));
+    }
+
+    public async Task<IActionResult> OnPostSignOutAsync()
+    {
+        await HttpContext.SignOutAsync(AccessExtensions.PasscodeScheme);
+        return LocalRedirect(Url.Content("~/signin"));
+    }
+}

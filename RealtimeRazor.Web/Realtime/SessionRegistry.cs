@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Access;
+
+namespace RealtimeRazor.Web.Realtime;
+
+/// <summary>
+/// The sessions this server has started and not yet seen end: enforces the concurrency caps and
+/// tells the reaper which calls outlived <c>Realtime:MaxSessionMinutes</c>.
+/// </summary>
+public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime)
+{
+    private readonly Lock _gate = new();
+    private readonly List<Slot> _slots = [];
+
+    public sealed class Slot
+    {
+        internal Slot(string owner, DateTimeOffset endsAt)
+        {
+            Owner = owner;
+            EndsAt = endsAt;
+        }
+
+        public string Owner { get; }
+        public DateTimeOffset EndsAt { get; internal set; }
+        public string? CallId { get; internal set; }
+    }
+
+    public TimeSpan MaxSessionLength => TimeSpan.FromMinutes(realtime.Value.MaxSessionMinutes);
+
+    /// <summary>Takes a slot for <paramref name="owner"/>, held until released or <paramref name="holdFor"/> passes.</summary>
+    public Slot? TryReserve(string owner, TimeSpan holdFor, out string refusal)
+    {
+        lock (_gate)
+        {
+            RemoveEnded();
+            refusal = string.Empty;
+            if (_slots.Count(slot => slot.Owner == owner) >= access.Value.MaxSessionsPerUser)
+                refusal = $"You already have {access.Value.MaxSessionsPerUser} sessions open. End one (or wait for it to end), then try again.";
+            else if (_slots.Count >= access.Value.MaxSessions)
+                refusal = "This site is at its limit of simultaneous sessions. Try again in a few minutes.";
+            if (refusal.Length > 0)
+                return null;
+            var slot = new Slot(owner, time.GetUtcNow() + holdFor);
+            _slots.Add(slot);
+            return slot;
+        }
+    }
+
+    public void Attach(Slot slot, string callId)
+    {
+        lock (_gate)
+            slot.CallId = callId;
+    }
+
+    public void Release(Slot slot)
+    {
+        lock (_gate)
+            _slots.Remove(slot);
+    }
+
+    /// <summary>Removes the owner's call; false when it is not theirs or not known here.</summary>
+    public bool TryEnd(string owner, string callId)
+    {
+        lock (_gate)
+            return _slots.RemoveAll(slot => slot.Owner == owner && slot.CallId == callId) > 0;
+    }
+
+    /// <summary>Calls past their end, removed from the registry; the caller hangs them up.</summary>
+    public IReadOnlyList<string> TakeExpiredCalls()
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var expired = _slots.Where(slot => slot.EndsAt <= now).ToList();
+            _slots.RemoveAll(expired.Contains);
+            return expired.Where(slot => slot.CallId is not null).Select(slot => slot.CallId!).ToList();
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _slots.Count;
+        }
+    }
+
+    private void RemoveEnded()
+    {
+        var now = time.GetUtcNow();
+        // Slots without a call (Direct-mode secrets) just lapse; calls are left for the reaper to hang up.
+        _slots.RemoveAll(slot => slot.CallId is null && slot.EndsAt <= now);
+    }
+}
+
+/// <summary>Hangs up, upstream, every call that has reached the maximum session length.</summary>
+public sealed partial class SessionReaper(SessionRegistry registry, IServiceScopeFactory scopes, ILogger<SessionReaper> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var callId in registry.TakeExpiredCalls())
+            {
+                try
+                {
+                    using var scope = scopes.CreateScope();
+                    await scope.ServiceProvider.GetRequiredService<OpenAIRealtimeClient>().HangUpAsync(callId, stoppingToken);
+                    LogEnded(logger, callId);
+                }
+                catch (UpstreamException ex)
+                {
+                    LogHangUpFailed(logger, callId, ex.Failure);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} reached the maximum session length and was hung up")]
+    private static partial void LogEnded(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} reached the maximum session length; hanging up failed: {Failure}")]
+    private static partial void LogHangUpFailed(ILogger logger, string callId, UpstreamFailure failure);
+}
