@@ -13,14 +13,17 @@ public sealed class TestApp : IDisposable
     {
         Fake = new FakeOpenAI();
         Factory = new AppFactory(Fake, settings, environment);
-        Client = Factory.CreateClient(new() { AllowAutoRedirect = false });
+        client = new Lazy<HttpClient>(() => Factory.CreateClient(new() { AllowAutoRedirect = false }));
     }
+
+    private readonly Lazy<HttpClient> client;
 
     public FakeOpenAI Fake { get; }
 
     public AppFactory Factory { get; }
 
-    public HttpClient Client { get; }
+    /// <summary>An in-memory client; created on first use, so a test can start Kestrel instead.</summary>
+    public HttpClient Client => client.Value;
 
     public RealtimeOptions Realtime => Factory.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
 
@@ -36,7 +39,8 @@ public sealed class TestApp : IDisposable
 
     public void Dispose()
     {
-        Client.Dispose();
+        if (client.IsValueCreated)
+            client.Value.Dispose();
         Factory.Dispose();
         Fake.Dispose();
     }
