@@ -9,14 +9,26 @@ public static class SerilogSetup
 {
     private const string HumanTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>Catches what happens before configuration is read, including a refused start.</summary>
-    public static Serilog.ILogger CreateBootstrapLogger() =>
-        new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: CultureInfo.InvariantCulture)
-            .CreateBootstrapLogger();
+    /// <summary>
+    /// Catches what happens outside the host, including a refused start, in the format the host would use
+    /// (the environment is read the way the host reads it: ASPNETCORE_ENVIRONMENT, then DOTNET_ENVIRONMENT).
+    /// </summary>
+    public static Serilog.ILogger CreateBootstrapLogger()
+    {
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT");
+        var logger = new LoggerConfiguration().MinimumLevel.Information();
+        if (string.Equals(environment, Environments.Development, StringComparison.OrdinalIgnoreCase))
+            logger.WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: CultureInfo.InvariantCulture);
+        else
+            logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+        return logger.CreateLogger();
+    }
 
-    /// <summary>Human-readable console logs in Development, compact JSON elsewhere (log shippers parse it).</summary>
+    /// <summary>
+    /// Human-readable console logs in Development, compact JSON elsewhere (log shippers parse it).
+    /// The host's logger is its own (not the static <see cref="Log.Logger"/>), so several hosts can run in
+    /// one process, as integration tests do, without freezing or disposing each other's pipelines.
+    /// </summary>
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
@@ -34,7 +46,7 @@ public static class SerilogSetup
                 logger.WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: CultureInfo.InvariantCulture);
             else
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());
-        });
+        }, preserveStaticLogger: true);
         return builder;
     }
 }
