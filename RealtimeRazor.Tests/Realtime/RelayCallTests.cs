@@ -35,7 +35,7 @@ public sealed class RelayCallTests : IDisposable
 
     private async Task<(WireMock.IRequestMessage Request, Dictionary<string, (byte[] Body, Dictionary<string, string> Headers)> Parts)> TheOnlyUpstreamCallAsync()
     {
-        var request = Assert.Single(app.Fake.Requests("/realtime/calls")).RequestMessage!;
+        var request = Assert.Single(await app.UpstreamRequestsAsync("/realtime/calls")).RequestMessage!;
         Assert.Equal("POST", request.Method);
         var contentType = request.Headers!["Content-Type"].Single();
         Assert.StartsWith("multipart/form-data", contentType, StringComparison.Ordinal);
@@ -103,7 +103,7 @@ public sealed class RelayCallTests : IDisposable
         using var response = await app.Client.PostAsync("/api/realtime/calls", TestApp.Sdp(TestData.Offer, "Application/SDP; charset=utf-8"));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        Assert.Single(app.Fake.Requests("/realtime/calls"));
+        await app.UpstreamRequestsAsync("/realtime/calls");
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class RelayCallTests : IDisposable
 
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         Assert.Equal(HttpStatusCode.Created, second.StatusCode);
-        Assert.Equal(2, app.Fake.Requests("/realtime/calls").Count);
+        await app.UpstreamRequestsAsync("/realtime/calls", 2);
     }
 }
 
@@ -137,7 +137,7 @@ public sealed class RelaySessionConfigTests
         using var response = await app.PostOfferAsync();
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var request = Assert.Single(app.Fake.Requests("/realtime/calls")).RequestMessage!;
+        var request = Assert.Single(await app.UpstreamRequestsAsync("/realtime/calls")).RequestMessage!;
         var fields = await Multipart.ReadFieldsAsync(request.Headers!["Content-Type"].Single(), request.Body!);
         var session = JsonNode.Parse(fields["session"])!;
         Assert.Equal(voice, (string?)session["audio"]!["output"]!["voice"]);
@@ -154,7 +154,7 @@ public sealed class RelaySessionConfigTests
         using var response = await app.PostOfferAsync();
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var request = Assert.Single(app.Fake.Requests("/realtime/calls")).RequestMessage!;
+        var request = Assert.Single(await app.UpstreamRequestsAsync("/realtime/calls")).RequestMessage!;
         Assert.Equal("Bearer sk-test-from-conventional-variable", request.Headers!["Authorization"].Single());
     }
 }

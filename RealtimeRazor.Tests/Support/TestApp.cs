@@ -37,6 +37,19 @@ public sealed class TestApp : IDisposable
     public Task<HttpResponseMessage> PostOfferAsync(string offer = TestData.Offer) =>
         Client.PostAsync("/api/realtime/calls", Sdp(offer));
 
+    /// <summary>
+    /// The fake logs a request as it answers it, which can be just after the app has already answered
+    /// the test: waits until <paramref name="count"/> requests to <paramref name="path"/> are logged,
+    /// and asserts there are exactly that many.
+    /// </summary>
+    public async Task<IReadOnlyList<WireMock.Logging.ILogEntry>> UpstreamRequestsAsync(string path, int count = 1)
+    {
+        await Await.UntilAsync(() => Fake.Requests(path).Count >= count, $"{count} upstream request(s) to {path}");
+        var requests = Fake.Requests(path);
+        Assert.True(requests.Count == count, $"Expected {count} upstream request(s) to {path}, got {requests.Count}");
+        return requests;
+    }
+
     public void Dispose()
     {
         if (client.IsValueCreated)
