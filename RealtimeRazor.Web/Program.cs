@@ -16,7 +16,8 @@ try
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
-    app.UseSerilogRequestLogging();
+    // The host's own logger (see SerilogSetup); left unset, request logging writes to the static one.
+    app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.MapStaticAssets();
     app.MapRazorPages().WithStaticAssets();
     app.MapRealtime();
