@@ -39,6 +39,9 @@ public static class SerilogSetup
                 // The HTTP client logs every upstream call twice at Information; the request log already has it.
                 .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                // Program reports a refused start in one line naming the key; the host's own report of
+                // the same failure would add a stack trace.
+                .Filter.ByExcluding(IsHostReportOfConfigurationError)
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
@@ -49,4 +52,10 @@ public static class SerilogSetup
         }, preserveStaticLogger: true);
         return builder;
     }
+
+    private static bool IsHostReportOfConfigurationError(LogEvent logEvent) =>
+        logEvent.Exception is { } exception
+        && StartupFailure.IsConfigurationError(exception)
+        && logEvent.Properties.TryGetValue("SourceContext", out var source)
+        && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" };
 }
