@@ -5,7 +5,7 @@ using Serilog;
 Log.Logger = SerilogSetup.CreateBootstrapLogger();
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.ForPublishedLayout(args) });
 
     builder.AddLogging();
     builder.AddRealtime();
