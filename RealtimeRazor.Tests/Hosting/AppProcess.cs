@@ -63,7 +63,7 @@ public sealed partial class AppProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"Now listening on: ""?(http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"Now listening on: \\?""?(http://127\.0\.0\.1:\d+)")]
     private static partial Regex Listening();
 
     /// <summary>The address Kestrel chose for port 0, read from the startup log.</summary>
