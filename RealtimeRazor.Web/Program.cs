@@ -9,7 +9,7 @@ if (PasscodeHasher.TryRunCommand(args))
 Log.Logger = SerilogSetup.CreateBootstrapLogger();
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(StartupDefaults.For(args));
 
     builder.AddLogging();
     builder.AddReverseProxySupport();
@@ -24,10 +24,12 @@ try
     var app = builder.Build();
 
     app.UseReverseProxySupport();
-    app.UseExceptionHandler();
+    // A request over Kestrel's size limit is the client's fault (413), not a server error.
+    app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError });
     app.UseStatusCodePages();
     app.UseSecurityHeaders();
-    app.UseSerilogRequestLogging();
+    // The host's own logger (see SerilogSetup); left unset, request logging writes to the static one.
+    app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseRouting();
     app.UseAccessControl();
 

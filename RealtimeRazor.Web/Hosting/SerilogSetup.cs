@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -10,14 +9,28 @@ public static class SerilogSetup
 {
     private const string HumanTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>Catches what happens before configuration is read, including a refused start.</summary>
-    public static Serilog.ILogger CreateBootstrapLogger() =>
-        new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: CultureInfo.InvariantCulture)
-            .CreateBootstrapLogger();
+    /// <summary>
+    /// Catches what happens outside the host, including a refused start, in the format the host would use
+    /// (the environment is read the way the host reads it: DOTNET_ENVIRONMENT wins over ASPNETCORE_ENVIRONMENT).
+    /// </summary>
+    public static Serilog.ILogger CreateBootstrapLogger()
+    {
+        var environment = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable(StartupDefaults.LaunchEnvironmentVariable);
+        var logger = new LoggerConfiguration().MinimumLevel.Information();
+        if (string.Equals(environment, Environments.Development, StringComparison.OrdinalIgnoreCase))
+            logger.WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: CultureInfo.InvariantCulture);
+        else
+            logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+        return logger.CreateLogger();
+    }
 
-    /// <summary>Human-readable console logs in Development, compact JSON elsewhere (log shippers parse it).</summary>
+    /// <summary>
+    /// Human-readable console logs in Development, compact JSON elsewhere (log shippers parse it).
+    /// The host's logger is its own (not the static <see cref="Log.Logger"/>), so several hosts can run in
+    /// one process, as integration tests do, without freezing or disposing each other's pipelines.
+    /// </summary>
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
@@ -28,16 +41,23 @@ public static class SerilogSetup
                 // The HTTP client logs every upstream call twice at Information; the request log already has it.
                 .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                // Program reports a refused start in one line naming the key; the host's own report of
+                // the same failure would add a stack trace.
+                .Filter.ByExcluding(IsHostReportOfConfigurationError)
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
-                .Enrich.FromLogContext()
-                // A refused configuration is reported once, as one line naming the key (see Program.cs), not as a stack trace.
-                .Filter.ByExcluding(e => e.Exception is OptionsValidationException);
+                .Enrich.FromLogContext();
             if (development)
                 logger.WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: CultureInfo.InvariantCulture);
             else
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());
-        });
+        }, preserveStaticLogger: true);
         return builder;
     }
+
+    private static bool IsHostReportOfConfigurationError(LogEvent logEvent) =>
+        logEvent.Exception is { } exception
+        && StartupFailure.IsConfigurationError(exception)
+        && logEvent.Properties.TryGetValue("SourceContext", out var source)
+        && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" };
 }

@@ -18,8 +18,11 @@ public sealed class OpenAIOptions
 
     public bool HasApiKey => !string.IsNullOrWhiteSpace(ApiKey);
 
-    /// <summary>The upstream base with a trailing slash, so relative paths append instead of replacing "v1".</summary>
-    public Uri BaseAddress => BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
+    // Options validation reads every public property, so these two must not throw on a BaseUrl that
+    // validation is about to refuse (relative or missing): that would end startup with a stack trace.
 
-    public Uri CallsUrl => new(BaseAddress, "realtime/calls");
+    /// <summary>The upstream base with a trailing slash, so relative paths append instead of replacing "v1".</summary>
+    public Uri BaseAddress => BaseUrl is { IsAbsoluteUri: true } url && !url.AbsoluteUri.EndsWith('/') ? new Uri(url.AbsoluteUri + "/") : BaseUrl;
+
+    public Uri CallsUrl => BaseAddress is { IsAbsoluteUri: true } address ? new(address, "realtime/calls") : BaseAddress;
 }

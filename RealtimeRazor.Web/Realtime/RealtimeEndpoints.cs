@@ -115,9 +115,17 @@ public static class RealtimeEndpoints
 
         var buffer = new byte[MaxOfferBytes + 1];
         var total = 0;
-        int read;
-        while (total < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(total), request.HttpContext.RequestAborted)) > 0)
-            total += read;
+        try
+        {
+            int read;
+            while (total < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(total), request.HttpContext.RequestAborted)) > 0)
+                total += read;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel's own request limit (see RequestLimitExtensions) stopped a chunked body first.
+            return TooLarge();
+        }
         if (total > MaxOfferBytes)
             return TooLarge();
 

@@ -19,7 +19,8 @@ public sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOptions>
 
     public ValidateOptionsResult Validate(string? name, OpenAIOptions options)
     {
-        if (!options.BaseUrl.IsAbsoluteUri || options.BaseUrl.Scheme is not ("https" or "http"))
+        // A missing BaseUrl is reported by its [Required] attribute.
+        if (options.BaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("https" or "http")))
             return ValidateOptionsResult.Fail($"OpenAI:BaseUrl must be an absolute http(s) URL (was '{options.BaseUrl}').");
         if (options.ApiKey is { } key && key.Trim() != key)
             return ValidateOptionsResult.Fail("OpenAI:ApiKey has leading or trailing white space.");

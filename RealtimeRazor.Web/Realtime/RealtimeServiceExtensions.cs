@@ -34,6 +34,9 @@ public static class RealtimeServiceExtensions
                 http.Timeout = Timeout.InfiniteTimeSpan;
                 http.MaxResponseContentBufferSize = 1024 * 1024;
             })
+            // The factory's own loggers attach the request headers, Authorization included, as event
+            // properties at Trace; OpenAIRealtimeClient logs each call itself without them.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Warm connections to OpenAI are reused; recycled now and then so DNS changes are seen.

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using RealtimeRazor.Tests.Support;
+
+namespace RealtimeRazor.Tests.Hosting;
+
+/// <summary>The real process in Production serves the whole page (not just the HTML) and logs JSON lines.</summary>
+public sealed class ProductionHostingTests : IDisposable
+{
+    private readonly string elsewhere = Directory.CreateTempSubdirectory("realtimerazor-cwd-").FullName;
+
+    public void Dispose() => Directory.Delete(elsewhere, recursive: true);
+
+    private static Dictionary<string, string> Production() => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        // Production refuses to start until access is chosen; these tests choose it explicitly.
+        ["Access__Mode"] = "Open",
+        ["OpenAI__ApiKey"] = "sk-test-production-process-key",
+        // Never called by these tests; a closed local port makes sure nothing reaches the real API.
+        ["OpenAI__BaseUrl"] = "http://127.0.0.1:9/v1",
+    };
+
+    private static async Task AssertServesTheCompletePageAsync(AppProcess app)
+    {
+        var address = await app.AddressAsync(TimeSpan.FromSeconds(20));
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+
+        using var response = await http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("data-negotiation=\"Relay\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("OpenAI__ApiKey", html, StringComparison.Ordinal);
+
+        Assert.NotEmpty(PageAssets.Imports(html, address));
+        var fetched = await PageAssets.AssertAllServedAsync(http, address, html);
+        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/js/main.", StringComparison.Ordinal));
+        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/js/session.", StringComparison.Ordinal));
+        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/css/site.", StringComparison.Ordinal));
+
+        // The request log line for the page is written as the response completes.
+        await Await.UntilAsync(() => app.StandardOutput.Any(line => line.Contains("\"RequestPath\":\"/\"", StringComparison.Ordinal)), "the request log line for /");
+        AssertJsonLines(app);
+    }
+
+    private static void AssertJsonLines(AppProcess app)
+    {
+        var lines = app.StandardOutput;
+        Assert.NotEmpty(lines);
+        foreach (var line in lines)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(line);
+                Assert.True(json.RootElement.TryGetProperty("@t", out _), $"not a log event: {line}");
+            }
+            catch (JsonException ex)
+            {
+                Assert.Fail($"stdout line is not JSON ({ex.Message}): {line}");
+            }
+            Assert.DoesNotContain("sk-test-production-process-key", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_build_output_serves_the_complete_page_in_Production()
+    {
+        // As `dotnet run` starts it: from the project directory, whose wwwroot the build output serves.
+        using var app = AppProcess.Start(BuildOutput.WebDll, Production(), workingDirectory: Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web"));
+
+        await AssertServesTheCompletePageAsync(app);
+    }
+
+    /// <summary>Slow (a Release publish, about half a minute): the published app, started from another directory.</summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Slow_the_published_app_serves_the_complete_page_from_another_working_directory()
+    {
+        var output = Path.Combine(elsewhere, "publish");
+        var cwd = Directory.CreateDirectory(Path.Combine(elsewhere, "cwd")).FullName;
+        await PublishAsync(output);
+
+        using var app = AppProcess.Start(Path.Combine(output, "RealtimeRazor.Web.dll"), Production(), workingDirectory: cwd);
+
+        await AssertServesTheCompletePageAsync(app);
+    }
+
+    private static async Task PublishAsync(string output)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = BuildOutput.RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "publish", "RealtimeRazor.Web", "-c", "Release", "-o", output, "--nologo", "-v", "q" })
+            start.ArgumentList.Add(argument);
+        using var publish = Process.Start(start)!;
+        var stdout = publish.StandardOutput.ReadToEndAsync();
+        var stderr = publish.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try
+        {
+            await publish.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            publish.Kill(entireProcessTree: true);
+            throw;
+        }
+        Assert.True(publish.ExitCode == 0, $"dotnet publish failed:\n{await stdout}\n{await stderr}");
+    }
+}

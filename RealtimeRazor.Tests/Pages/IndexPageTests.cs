@@ -1,0 +1,48 @@
+using System.Net;
+using RealtimeRazor.Tests.Support;
+
+namespace RealtimeRazor.Tests.Pages;
+
+public sealed class IndexPageTests
+{
+    [Theory]
+    [InlineData("Relay")]
+    [InlineData("Direct")]
+    public async Task The_page_carries_the_configured_negotiation(string negotiation)
+    {
+        using var app = new TestApp(new Dictionary<string, string?> { ["Realtime:Negotiation"] = negotiation });
+
+        using var response = await app.Client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"data-negotiation=\"{negotiation}\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-calls-url=\"/api/realtime/calls\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-client-secret-url=\"/api/realtime/client-secret\"", html, StringComparison.Ordinal);
+        Assert.Empty(app.Fake.AllRequests);
+    }
+
+    [Fact]
+    public async Task The_page_never_contains_the_key()
+    {
+        using var app = new TestApp();
+
+        var html = await app.Client.GetStringAsync("/");
+
+        Assert.DoesNotContain(Infrastructure.FakeOpenAI.ApiKey, html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_script_and_stylesheet_the_page_references_is_served()
+    {
+        using var app = new TestApp();
+        var page = new Uri(app.Client.BaseAddress!, "/");
+
+        var html = await app.Client.GetStringAsync(page);
+        var fetched = await PageAssets.AssertAllServedAsync(app.Client, page, html);
+
+        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/js/main", StringComparison.Ordinal));
+        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/js/session", StringComparison.Ordinal));
+        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/css/site", StringComparison.Ordinal));
+    }
+}
