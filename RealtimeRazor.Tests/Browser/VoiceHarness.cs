@@ -50,8 +50,10 @@ public sealed class VoiceHarness : IAsyncDisposable
 
     private readonly IBrowserContext _userContext;
     private readonly IBrowserContext _peerContext;
+    private readonly NginxProxy? _nginx;
+    private readonly List<string> _policyViolations = [];
 
-    private VoiceHarness(FakeOpenAI openAI, AppFactory app, Uri appUrl, IBrowserContext userContext, IPage page, IBrowserContext peerContext, IPage peer)
+    private VoiceHarness(FakeOpenAI openAI, AppFactory app, Uri appUrl, IBrowserContext userContext, IPage page, IBrowserContext peerContext, IPage peer, NginxProxy? nginx)
     {
         OpenAI = openAI;
         App = app;
@@ -60,6 +62,13 @@ public sealed class VoiceHarness : IAsyncDisposable
         Page = page;
         _peerContext = peerContext;
         Peer = peer;
+        _nginx = nginx;
+        // The page must work under its own Content-Security-Policy: a blocked script or style is a defect.
+        Page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+                _policyViolations.Add(message.Text);
+        };
     }
 
     public FakeOpenAI OpenAI { get; }
@@ -75,12 +84,18 @@ public sealed class VoiceHarness : IAsyncDisposable
     public ILocator Transcript => Page.GetByRole(AriaRole.Log, new() { Name = "Transcript" });
     public ILocator TranscriptLines => Transcript.GetByRole(AriaRole.Listitem);
 
-    public static async Task<VoiceHarness> StartAsync(IBrowser browser, IDictionary<string, string?>? settings = null)
+    /// <param name="throughNginx">Open the page through real nginx, configured from deploy/, under /voice/.</param>
+    /// <param name="headers">Sent by the user's browser with every request (e.g. an auth proxy's user header).</param>
+    public static async Task<VoiceHarness> StartAsync(
+        IBrowser browser, IDictionary<string, string?>? settings = null, bool throughNginx = false,
+        LogCapture? logs = null, IDictionary<string, string>? headers = null, bool openPage = true)
     {
         var openAI = new FakeOpenAI();
         ServePeerPage(openAI);
-        var app = new AppFactory(openAI, settings);
+        var app = new AppFactory(openAI, settings, logs: logs);
         var appUrl = app.StartKestrel();
+        var nginx = throughNginx ? await NginxProxy.StartAsync(appUrl) : null;
+        appUrl = nginx?.Url ?? appUrl;
 
         var peerContext = await browser.NewContextAsync();
         var peer = await peerContext.NewPageAsync();
@@ -88,11 +103,13 @@ public sealed class VoiceHarness : IAsyncDisposable
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer));
 
-        var userContext = await browser.NewContextAsync();
+        var userContext = await browser.NewContextAsync(new() { ExtraHTTPHeaders = headers });
         await userContext.AddInitScriptAsync(Instrumentation);
         var page = await userContext.NewPageAsync();
-        await page.GotoAsync(appUrl.ToString());
-        return new VoiceHarness(openAI, app, appUrl, userContext, page, peerContext, peer);
+        var voice = new VoiceHarness(openAI, app, appUrl, userContext, page, peerContext, peer, nginx);
+        if (openPage)
+            await page.GotoAsync(appUrl.ToString());
+        return voice;
     }
 
     public async Task ConnectAsync()
@@ -141,8 +158,10 @@ public sealed class VoiceHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _userContext.DisposeAsync();
+        _nginx?.Dispose();
         await _peerContext.DisposeAsync();
         await App.DisposeAsync();
         OpenAI.Dispose();
+        Assert.Empty(_policyViolations);
     }
 }

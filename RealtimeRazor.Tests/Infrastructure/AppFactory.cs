@@ -10,11 +10,13 @@ namespace RealtimeRazor.Tests.Infrastructure;
 /// The real app with only its infrastructure swapped: OpenAI is the fake, the key a test key.
 /// Settings are passed as configuration, as an operator would.
 /// </summary>
-public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? settings = null, string environment = "Development")
+public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? settings = null, string environment = "Development", LogCapture? logs = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        if (logs is not null)
+            builder.ConfigureServices(services => services.AddSingleton<Serilog.Core.ILogEventSink>(logs));
         builder.UseEnvironment(environment);
         builder.UseSetting("OpenAI:BaseUrl", openAI.BaseUrl);
         builder.UseSetting("OpenAI:ApiKey", FakeOpenAI.ApiKey);

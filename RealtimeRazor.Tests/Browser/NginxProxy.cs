@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace RealtimeRazor.Tests.Browser;
+
+/// <summary>
+/// Real nginx on loopback running the repository's own deploy/nginx site config, with only its listen
+/// address and upstream changed, so the documented setup is the tested one.
+/// </summary>
+public sealed class NginxProxy : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private NginxProxy(Process process, string directory, Uri url)
+    {
+        _process = process;
+        _directory = directory;
+        Url = url;
+    }
+
+    /// <summary>The app's page as the browser reaches it: through nginx, under /voice/.</summary>
+    public Uri Url { get; }
+
+    public static async Task<NginxProxy> StartAsync(Uri app)
+    {
+        var directory = Directory.CreateTempSubdirectory("realtimerazor-nginx-").FullName;
+        // Workers drop to an unprivileged user when nginx starts as root; they must still write their temp files.
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(directory, (UnixFileMode)0b111_111_111);
+        var port = FreePort();
+        var site = Adapt(File.ReadAllText(Path.Combine(Chromium.RepositoryRoot, "deploy", "nginx", "realtime-razor.conf")),
+            ("listen 80;", $"listen 127.0.0.1:{port};"),
+            ("server 127.0.0.1:8080;", $"server {app.Authority};"));
+        File.WriteAllText(Path.Combine(directory, "site.conf"), site);
+        File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
+            daemon off;
+            worker_processes 1;
+            pid {{directory}}/nginx.pid;
+            error_log {{directory}}/error.log warn;
+            events { worker_connections 64; }
+            http {
+              access_log {{directory}}/access.log;
+              client_body_temp_path {{directory}}/client_body;
+              proxy_temp_path {{directory}}/proxy;
+              fastcgi_temp_path {{directory}}/fastcgi;
+              uwsgi_temp_path {{directory}}/uwsgi;
+              scgi_temp_path {{directory}}/scgi;
+              include {{directory}}/site.conf;
+            }
+            """);
+
+        var process = Process.Start(new ProcessStartInfo(Executable(), ["-p", directory, "-c", Path.Combine(directory, "nginx.conf")])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        }) ?? throw new InvalidOperationException("nginx did not start");
+        var proxy = new NginxProxy(process, directory, new Uri($"http://127.0.0.1:{port}/voice/"));
+        await proxy.WaitUntilListeningAsync(port);
+        return proxy;
+    }
+
+    public string ErrorLog => File.Exists(Path.Combine(_directory, "error.log")) ? File.ReadAllText(Path.Combine(_directory, "error.log")) : string.Empty;
+
+    private async Task WaitUntilListeningAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"nginx exited with {_process.ExitCode}: {await _process.StandardError.ReadToEndAsync()}");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static string Adapt(string config, params (string From, string To)[] changes)
+    {
+        foreach (var (from, to) in changes)
+        {
+            Assert.True(config.Contains(from, StringComparison.Ordinal), $"deploy/nginx/realtime-razor.conf no longer contains '{from}'; update the test's adaptation.");
+            config = config.Replace(from, to, StringComparison.Ordinal);
+        }
+        return config;
+    }
+
+    /// <summary>NGINX_PATH, else Debian's nginx.</summary>
+    private static string Executable() =>
+        Environment.GetEnvironmentVariable("NGINX_PATH") is { Length: > 0 } configured ? configured
+        : new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
+          ?? throw new InvalidOperationException("nginx is not installed: run scripts/test.sh, which installs it, or set NGINX_PATH.");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+        _process.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
