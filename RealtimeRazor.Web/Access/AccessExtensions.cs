@@ -3,7 +3,6 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +21,12 @@ public static class AccessExtensions
         builder.Services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.Section)
             // Development runs on the developer's own loopback: no ceremony there.
-            .PostConfigure(options => options.Mode ??= development ? AccessMode.Open : null)
+            .PostConfigure(options =>
+            {
+                options.Mode ??= development ? AccessMode.Open : null;
+                if (options.ProxyHeader.TrustedProxies.Count == 0)
+                    options.ProxyHeader.TrustedProxies.AddRange(ProxyHeaderOptions.LoopbackProxies);
+            })
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
 
@@ -60,7 +64,6 @@ public static class AccessExtensions
         builder.Services.AddSingleton<IAuthorizationHandler, AccessRequirementHandler>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(RealtimePolicy, policy => policy.AddRequirements(new AccessRequirement()));
-        builder.Services.Configure<RazorPagesOptions>(options => options.Conventions.AuthorizePage("/Index", RealtimePolicy));
 
         builder.Services.AddRateLimiter(options =>
         {
