@@ -80,6 +80,9 @@ public static class AccessExtensions
             });
             options.AddPolicy(SignInRateLimit, context =>
             {
+                // Only a posted passcode is an attempt; showing the form (every redirect lands there) is not.
+                if (!HttpMethods.IsPost(context.Request.Method))
+                    return RateLimitPartition.GetNoLimiter("form");
                 var limits = context.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.RateLimit;
                 return RateLimitPartition.GetFixedWindowLimiter("ip:" + context.Connection.RemoteIpAddress, _ => new FixedWindowRateLimiterOptions
                 {
@@ -108,9 +111,12 @@ public static class AccessExtensions
             : 60;
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
         await Results.Problem(
                 title: "Too many requests",
-                detail: $"Too many new sessions from you. Try again in {seconds} s.",
+                detail: signIn
+                    ? $"Too many sign-in attempts from your address. Try again in {seconds} s."
+                    : $"Too many new sessions from you. Try again in {seconds} s.",
                 statusCode: StatusCodes.Status429TooManyRequests,
                 extensions: new Dictionary<string, object?> { ["code"] = "rate_limited" })
             .ExecuteAsync(http);
