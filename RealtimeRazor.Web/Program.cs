@@ -28,6 +28,7 @@ try
     app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError });
     app.UseStatusCodePages();
     app.UseSecurityHeaders();
+    app.RefuseOversizedBodies();
     // The host's own logger (see SerilogSetup); left unset, request logging writes to the static one.
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseRouting();

@@ -3,7 +3,6 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +21,12 @@ public static class AccessExtensions
         builder.Services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.Section)
             // Development runs on the developer's own loopback: no ceremony there.
-            .PostConfigure(options => options.Mode ??= development ? AccessMode.Open : null)
+            .PostConfigure(options =>
+            {
+                options.Mode ??= development ? AccessMode.Open : null;
+                if (options.ProxyHeader.TrustedProxies.Count == 0)
+                    options.ProxyHeader.TrustedProxies.AddRange(ProxyHeaderOptions.LoopbackProxies);
+            })
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
 
@@ -60,7 +64,6 @@ public static class AccessExtensions
         builder.Services.AddSingleton<IAuthorizationHandler, AccessRequirementHandler>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(RealtimePolicy, policy => policy.AddRequirements(new AccessRequirement()));
-        builder.Services.Configure<RazorPagesOptions>(options => options.Conventions.AuthorizePage("/Index", RealtimePolicy));
 
         builder.Services.AddRateLimiter(options =>
         {
@@ -77,6 +80,9 @@ public static class AccessExtensions
             });
             options.AddPolicy(SignInRateLimit, context =>
             {
+                // Only a posted passcode is an attempt; showing the form (every redirect lands there) is not.
+                if (!HttpMethods.IsPost(context.Request.Method))
+                    return RateLimitPartition.GetNoLimiter("form");
                 var limits = context.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.RateLimit;
                 return RateLimitPartition.GetFixedWindowLimiter("ip:" + context.Connection.RemoteIpAddress, _ => new FixedWindowRateLimiterOptions
                 {
@@ -105,9 +111,12 @@ public static class AccessExtensions
             : 60;
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
         await Results.Problem(
                 title: "Too many requests",
-                detail: $"Too many new sessions from you. Try again in {seconds} s.",
+                detail: signIn
+                    ? $"Too many sign-in attempts from your address. Try again in {seconds} s."
+                    : $"Too many new sessions from you. Try again in {seconds} s.",
                 statusCode: StatusCodes.Status429TooManyRequests,
                 extensions: new Dictionary<string, object?> { ["code"] = "rate_limited" })
             .ExecuteAsync(http);

@@ -8,4 +8,30 @@ public static class RequestLimitExtensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Realtime.RealtimeEndpoints.MaxOfferBytes);
         return builder;
     }
+
+    /// <summary>
+    /// Kestrel enforces its limit only when a body is read: an endpoint that ignores its body (the
+    /// client-secret endpoint) would otherwise accept any size, and the sign-in form's antiforgery
+    /// check turns the read error into a 400. A body declared too large is refused here, up front.
+    /// The SDP endpoint reads (and refuses) its offer itself, in its own words.
+    /// </summary>
+    public static WebApplication RefuseOversizedBodies(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength > Realtime.RealtimeEndpoints.MaxOfferBytes
+                && !context.Request.Path.StartsWithSegments("/api/realtime/calls"))
+            {
+                await Results.Problem(
+                        title: "Request too large",
+                        detail: $"A request body may be at most {Realtime.RealtimeEndpoints.MaxOfferBytes / 1024} KiB.",
+                        statusCode: StatusCodes.Status413PayloadTooLarge,
+                        extensions: new Dictionary<string, object?> { ["code"] = "request_too_large" })
+                    .ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
+        return app;
+    }
 }

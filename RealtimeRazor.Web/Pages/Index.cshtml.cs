@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
@@ -5,6 +6,8 @@ using RealtimeRazor.Web.Realtime;
 
 namespace RealtimeRazor.Web.Pages;
 
+/// <summary>The voice page; outside Open mode only for those who signed in (or whom the proxy named).</summary>
+[Authorize(Policy = AccessExtensions.RealtimePolicy)]
 public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<RealtimeOptions> realtime, IOptions<AccessOptions> access) : PageModel
 {
     /// <summary>The passcode name of a signed-in user, who can then sign out.</summary>

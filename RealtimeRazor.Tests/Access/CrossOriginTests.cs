@@ -1,0 +1,79 @@
+using System.Net;
+using RealtimeRazor.Tests.Support;
+
+namespace RealtimeRazor.Tests.Access;
+
+/// <summary>A page on another site must not start sessions with this site's credit.</summary>
+public sealed class CrossOriginTests : IDisposable
+{
+    private readonly TestApp app = new(new Dictionary<string, string?> { ["Access:Mode"] = "Open" });
+
+    public void Dispose() => app.Dispose();
+
+    private Task<HttpResponseMessage> PostFromAsync(string? origin, string path = "/api/realtime/calls")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = TestApp.Sdp(TestData.Offer) };
+        if (origin is not null)
+            request.Headers.Add("Origin", origin);
+        return app.Client.SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("https://evil.example")]
+    [InlineData("http://localhost.evil.example")]
+    [InlineData("https://localhost")]
+    [InlineData("null")]
+    public async Task An_offer_from_another_origin_gets_403_and_never_reaches_OpenAI(string origin)
+    {
+        using var response = await PostFromAsync(origin);
+
+        await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "cross_origin");
+        Assert.Empty(app.Fake.AllRequests);
+    }
+
+    [Fact]
+    public async Task A_client_secret_request_from_another_origin_gets_403_and_never_reaches_OpenAI()
+    {
+        using var direct = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open", ["Realtime:Negotiation"] = "Direct" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/realtime/client-secret");
+        request.Headers.Add("Origin", "https://evil.example");
+
+        using var response = await direct.Client.SendAsync(request);
+
+        await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "cross_origin");
+        Assert.Empty(direct.Fake.AllRequests);
+    }
+
+    [Fact]
+    public async Task An_offer_from_the_sites_own_origin_is_relayed()
+    {
+        // The in-memory server's own scheme://host.
+        using var response = await PostFromAsync($"{app.Client.BaseAddress!.Scheme}://{app.Client.BaseAddress.Authority}");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await app.UpstreamRequestsAsync("/realtime/calls");
+    }
+
+    [Fact]
+    public async Task An_offer_from_the_sites_own_origin_over_Kestrel_is_relayed()
+    {
+        var address = app.Factory.StartKestrel();
+        using var http = new HttpClient { BaseAddress = address };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/realtime/calls") { Content = TestApp.Sdp(TestData.Offer) };
+        request.Headers.Add("Origin", $"{address.Scheme}://{address.Authority}");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await app.UpstreamRequestsAsync("/realtime/calls");
+    }
+
+    [Fact]
+    public async Task An_offer_without_an_Origin_header_is_relayed()
+    {
+        using var response = await PostFromAsync(origin: null);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await app.UpstreamRequestsAsync("/realtime/calls");
+    }
+}
