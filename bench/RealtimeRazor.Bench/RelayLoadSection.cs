@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace RealtimeRazor.Bench;
+
+/// <summary>
+/// Part 3: what the Relay endpoint adds over calling the fake upstream directly with the same form,
+/// at 1, 16 and 128 concurrent clients, and the app's resident memory idle and under that load.
+/// Loopback only; every phase is bounded by a request count and a time cap.
+/// </summary>
+internal static class RelayLoadSection
+{
+    private static readonly int[] Concurrency = [1, 16, 128];
+    private static readonly TimeSpan PhaseCap = TimeSpan.FromSeconds(20);
+
+    /// <summary>GC and JIT settings tried with --gc-matrix; the first is what the app ships with.</summary>
+    private static readonly (string Name, Dictionary<string, string> Environment)[] RuntimeConfigs =
+    [
+        ("shipped (csproj)", new()),
+        ("DOTNET_GCgen0size=4 MiB", new() { ["DOTNET_GCgen0size"] = "0x400000" }),
+        ("DOTNET_GCConserveMemory=7", new() { ["DOTNET_GCConserveMemory"] = "7" }),
+        ("DOTNET_GCHeapHardLimit=64 MiB", new() { ["DOTNET_GCHeapHardLimit"] = "0x4000000" }),
+        ("DOTNET_TieredPGO=0", new() { ["DOTNET_TieredPGO"] = "0" }),
+        ("DOTNET_gcConcurrent=1", new() { ["DOTNET_gcConcurrent"] = "1" }),
+        ("DOTNET_gcServer=1 (DATAS)", new() { ["DOTNET_gcServer"] = "1" }),
+        ("DOTNET_TieredCompilation=0", new() { ["DOTNET_TieredCompilation"] = "0" }),
+        ("request + call logs at Warning", new()
+        {
+            ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning",
+            ["Serilog__MinimumLevel__Override__RealtimeRazor"] = "Warning",
+        }),
+    ];
+
+    public static async Task RunAsync(Report report, FakeOpenAI openAI, string publishFolder, BenchOptions options)
+    {
+        // The load client and the fake share this process: enough threads that neither waits for one.
+        ThreadPool.SetMinThreads(256, 256);
+        openAI.AnswerStatically();
+        report.Line("## 3. Relay overhead on the server");
+        report.Line();
+        report.Line("`POST /api/realtime/calls` on the app vs the same multipart POST straight to the fake upstream, same client, same concurrency. " +
+                    "Added = relay − direct at the same percentile. RSS from /proc/<pid>/status (VmRSS) of the app process.");
+        report.Line();
+        report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB");
+        report.Row("---", "---", "---", "---", "---", "---", "---", "---");
+        foreach (var upstreamDelay in new[] { 0, options.DelayMs }.Distinct())
+            await MeasureAsync(report, openAI, publishFolder, RuntimeConfigs[0].Environment, upstreamDelay, Concurrency, label: upstreamDelay == 0 ? "instant" : $"D = {upstreamDelay} ms");
+        report.Line();
+
+        if (options.GcMatrix)
+        {
+            report.Line("### Runtime settings (instant upstream, 128 clients)");
+            report.Line();
+            report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB");
+            report.Row("---", "---", "---", "---", "---", "---", "---", "---");
+            foreach (var (name, environment) in RuntimeConfigs)
+                await MeasureAsync(report, openAI, publishFolder, environment, 0, [16, 128], label: name);
+            report.Line();
+        }
+        openAI.Delay = TimeSpan.FromMilliseconds(options.DelayMs);
+    }
+
+    private static async Task MeasureAsync(Report report, FakeOpenAI openAI, string publishFolder, Dictionary<string, string> environment, int upstreamDelayMs, int[] levels, string label)
+    {
+        openAI.Delay = TimeSpan.FromMilliseconds(upstreamDelayMs);
+        Console.Error.WriteLine($"Relay load: {label} ...");
+        await using var app = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay", environment);
+        // Started means one GET / answered (the start probe): the page is rendered once, nothing relayed yet.
+        var atStart = app.ResidentMegabytes();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        var relayUrl = new Uri(app.Url, "api/realtime/calls");
+        var directUrl = new Uri(openAI.BaseUrl + "/realtime/calls");
+
+        // Warm both paths (JIT, pools), then let the app settle before reading idle memory.
+        await RunPhaseAsync(http, relayUrl, Relay, 4, 40);
+        await RunPhaseAsync(http, directUrl, Direct, 4, 40);
+        await Task.Delay(2000);
+        var idle = app.ResidentMegabytes();
+
+        foreach (var clients in levels)
+        {
+            var requests = upstreamDelayMs == 0 ? Math.Clamp(clients * 20, 200, 2560) : Math.Max(20, clients * 4);
+            await RunPhaseAsync(http, relayUrl, Relay, clients, clients * 2);
+            await RunPhaseAsync(http, directUrl, Direct, clients, clients * 2);
+            // Two halves each, interleaved, so a burst of other work on the machine hits both sides.
+            var direct = new List<double>();
+            var relay = new List<double>();
+            double peak = app.ResidentMegabytes();
+            var relayTime = TimeSpan.Zero;
+            for (var half = 0; half < 2; half++)
+            {
+                direct.AddRange((await RunPhaseAsync(http, directUrl, Direct, clients, requests / 2)).Latencies);
+                using var sampling = new CancellationTokenSource();
+                var sampler = Task.Run(async () =>
+                {
+                    while (!sampling.IsCancellationRequested)
+                    {
+                        peak = Math.Max(peak, app.ResidentMegabytes());
+                        await Task.Delay(50);
+                    }
+                });
+                var phase = await RunPhaseAsync(http, relayUrl, Relay, clients, requests / 2);
+                await sampling.CancelAsync();
+                await sampler;
+                relay.AddRange(phase.Latencies);
+                relayTime += phase.Elapsed;
+            }
+            var d = new Samples(direct);
+            var r = new Samples(relay);
+            report.Row(label, clients, $"{relay.Count}+{direct.Count}",
+                $"{Format.Number(d.Median, "0.0")} / {Format.Number(d.Percentile(99), "0.0")}",
+                $"{Format.Number(r.Median, "0.0")} / {Format.Number(r.Percentile(99), "0.0")}",
+                $"{Format.Number(r.Median - d.Median, "0.0")} / {Format.Number(r.Percentile(99) - d.Percentile(99), "0.0")}",
+                Format.Number(relay.Count / relayTime.TotalSeconds),
+                $"{Format.Number(atStart)} / {Format.Number(idle)} / {Format.Number(peak)}");
+        }
+    }
+
+    private sealed record Phase(List<double> Latencies, TimeSpan Elapsed);
+
+    /// <summary>At most <paramref name="requests"/> requests from <paramref name="clients"/> parallel loops, and never past the cap.</summary>
+    private static async Task<Phase> RunPhaseAsync(HttpClient http, Uri url, Func<HttpContent> body, int clients, int requests)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var issued = 0;
+        var clock = Stopwatch.StartNew();
+        var loops = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref issued) <= requests && clock.Elapsed < PhaseCap)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync(url, body());
+                await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode)
+                    throw new InvalidOperationException($"{url} answered {(int)response.StatusCode}");
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        });
+        await Task.WhenAll(loops);
+        return new Phase([.. latencies], clock.Elapsed);
+    }
+
+    private static HttpContent Relay()
+    {
+        var content = new StringContent(SampleOffer.Sdp, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/sdp");
+        return content;
+    }
+
+    /// <summary>What the app sends upstream: the offer and a session of the same size, as plain form fields.</summary>
+    private static HttpContent Direct()
+    {
+        static StringContent Field(string value)
+        {
+            var field = new StringContent(value, Encoding.UTF8);
+            field.Headers.ContentType = null;
+            return field;
+        }
+        return new MultipartFormDataContent
+        {
+            { Field(SampleOffer.Sdp), "sdp" },
+            { Field(SampleOffer.Session), "session" },
+        };
+    }
+}
