@@ -30,7 +30,7 @@ await using var browser = await Browser.LaunchAsync(playwright);
 if (options.Runs > 0 && options.Sections.Contains("connect"))
     await ConnectSection.RunAsync(report, browser, openAI, publishFolder, options);
 if (options.Sections.Contains("weight"))
-    await PageWeightSection.RunAsync(report, browser, openAI, publishFolder);
+    await PageWeightSection.RunAsync(report, browser, openAI, publishFolder, options);
 if (options.Sections.Contains("relay"))
     await RelayLoadSection.RunAsync(report, openAI, publishFolder, options);
 if (options.Sections.Contains("cpu"))

@@ -41,10 +41,11 @@ internal static class RelayLoadSection
         report.Line("## 3. Relay overhead on the server");
         report.Line();
         report.Line("`POST /api/realtime/calls` on the app vs the same multipart POST straight to the fake upstream, same client, same concurrency. " +
-                    "Added = relay − direct at the same percentile. RSS from /proc/<pid>/status (VmRSS) of the app process.");
+                    "Added = relay − direct at the same percentile. RSS from /proc/<pid>/status of the app process: VmRSS, and its private part " +
+                    "(RssAnon + RssShmem; the rest is the shared, file-backed runtime and framework).");
         report.Line();
-        report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB");
-        report.Row("---", "---", "---", "---", "---", "---", "---", "---");
+        report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB", "private idle / peak MiB", "first relay after start ms");
+        report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
         foreach (var upstreamDelay in new[] { 0, options.DelayMs }.Distinct())
             await MeasureAsync(report, openAI, publishFolder, RuntimeConfigs[0].Environment, upstreamDelay, Concurrency, label: upstreamDelay == 0 ? "instant" : $"D = {upstreamDelay} ms");
         report.Line();
@@ -53,8 +54,8 @@ internal static class RelayLoadSection
         {
             report.Line("### Runtime settings (instant upstream, 128 clients)");
             report.Line();
-            report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB");
-            report.Row("---", "---", "---", "---", "---", "---", "---", "---");
+            report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB", "private idle / peak MiB", "first relay after start ms");
+            report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
             foreach (var (name, environment) in RuntimeConfigs)
                 await MeasureAsync(report, openAI, publishFolder, environment, 0, [16, 128], label: name);
             report.Line();
@@ -75,12 +76,16 @@ internal static class RelayLoadSection
         };
         var relayUrl = new Uri(app.Url, "api/realtime/calls");
         var directUrl = new Uri(openAI.BaseUrl + "/realtime/calls");
+        // The first relayed offer after a start pays for JIT and the first upstream connection, as a quiet server's first user does.
+        var first = await RunPhaseAsync(http, relayUrl, Relay, 1, 1);
+        var firstMs = first.Latencies[0];
 
         // Warm both paths (JIT, pools), then let the app settle before reading idle memory.
         await RunPhaseAsync(http, relayUrl, Relay, 4, 40);
         await RunPhaseAsync(http, directUrl, Direct, 4, 40);
         await Task.Delay(2000);
         var idle = app.ResidentMegabytes();
+        var idlePrivate = app.PrivateMegabytes();
 
         foreach (var clients in levels)
         {
@@ -91,6 +96,7 @@ internal static class RelayLoadSection
             var direct = new List<double>();
             var relay = new List<double>();
             double peak = app.ResidentMegabytes();
+            double peakPrivate = app.PrivateMegabytes();
             var relayTime = TimeSpan.Zero;
             for (var half = 0; half < 2; half++)
             {
@@ -101,6 +107,7 @@ internal static class RelayLoadSection
                     while (!sampling.IsCancellationRequested)
                     {
                         peak = Math.Max(peak, app.ResidentMegabytes());
+                        peakPrivate = Math.Max(peakPrivate, app.PrivateMegabytes());
                         await Task.Delay(50);
                     }
                 });
@@ -117,7 +124,9 @@ internal static class RelayLoadSection
                 $"{Format.Number(r.Median, "0.0")} / {Format.Number(r.Percentile(99), "0.0")}",
                 $"{Format.Number(r.Median - d.Median, "0.0")} / {Format.Number(r.Percentile(99) - d.Percentile(99), "0.0")}",
                 Format.Number(relay.Count / relayTime.TotalSeconds),
-                $"{Format.Number(atStart)} / {Format.Number(idle)} / {Format.Number(peak)}");
+                $"{Format.Number(atStart)} / {Format.Number(idle)} / {Format.Number(peak)}",
+                $"{Format.Number(idlePrivate)} / {Format.Number(peakPrivate)}",
+                Format.Number(firstMs, "0"));
         }
     }
 
