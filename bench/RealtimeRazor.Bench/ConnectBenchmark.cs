@@ -8,7 +8,7 @@ public sealed record ConnectRun(
     double ChannelOpen, double FirstAudio, double ServiceTime, int UpstreamRequests, double MicrophoneReady, string Requests);
 
 /// <summary>A way of connecting that is measured: our page in a mode, or the seed baseline.</summary>
-public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabledButton);
+public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabledButton, string? ExtraScript = null);
 
 /// <summary>
 /// Part 1: click → data channel open and click → first assistant audio, for our page in Relay and
@@ -55,6 +55,8 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         // A fresh context per connect: no cached preflight, no reused connection from the last run.
         await using var context = await browser.NewContextAsync();
         await context.AddInitScriptAsync(PageInstrumentation.WithThreshold());
+        if (variant.ExtraScript is { } extra)
+            await context.AddInitScriptAsync(extra);
         var page = await context.NewPageAsync();
         await page.GotoAsync(variant.Url);
         var button = page.Locator(variant.WaitForEnabledButton ? "#connect:not([disabled])" : "#connect");

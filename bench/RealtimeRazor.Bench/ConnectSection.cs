@@ -17,6 +17,8 @@ internal static class ConnectSection
             new ConnectVariant("Ours, Relay", relay.Url.ToString(), WaitForEnabledButton: true),
             new ConnectVariant("Ours, Direct", direct.Url.ToString(), WaitForEnabledButton: true),
             new ConnectVariant("Seed baseline (serial)", seed.PageUrl(openAI), WaitForEnabledButton: false),
+            // Not our shipped client: the recommended change, injected, so its gain is measured before it is made.
+            new ConnectVariant("What-if: Relay, offer before mic", relay.Url.ToString(), WaitForEnabledButton: true, WhatIfClient.ParallelMicrophone),
         };
         var results = await bench.RunAsync(variants, options.Runs);
         await bench.StopPeerAsync();
