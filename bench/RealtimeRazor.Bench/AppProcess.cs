@@ -105,6 +105,23 @@ public sealed class AppProcess : IAsyncDisposable
     /// </summary>
     public double PrivateMegabytes() => (StatusKilobytes("RssAnon:") + StatusKilobytes("RssShmem:")) / 1024.0;
 
+    /// <summary>User + system CPU time the app has used so far (/proc/&lt;pid&gt;/stat, clock ticks of 10 ms).</summary>
+    public double CpuMilliseconds()
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return ticks * 10.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
     private double StatusKilobytes(string field)
     {
         try

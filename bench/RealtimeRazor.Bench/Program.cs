@@ -6,6 +6,7 @@ using RealtimeRazor.Bench;
 // RealtimeRazor benchmark. Usage:
 //   dotnet run -c Release --project bench/RealtimeRazor.Bench -- [--delay 300] [--runs 5]
 //       [--only connect,weight,relay,cpu] [--cpu-seconds 10] [--no-publish] [--gc-matrix]
+//       [--compare-app PUBLISH_FOLDER]   (relay section: another build of the app, measured side by side)
 // Prints Markdown tables on stdout and progress on stderr.
 
 var options = BenchOptions.Parse(args);
@@ -41,7 +42,7 @@ Console.Out.Write(report.Text);
 return 0;
 
 /// <summary>Command-line options, all bounded.</summary>
-internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Sections, int CpuSeconds, bool Publish, bool GcMatrix)
+internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Sections, int CpuSeconds, bool Publish, bool GcMatrix, string? CompareApp)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -50,6 +51,7 @@ internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Secti
         var cpuSeconds = 10;
         var publish = true;
         var gcMatrix = false;
+        string? compareApp = null;
         var sections = new HashSet<string>(["connect", "weight", "relay", "cpu"]);
         for (var i = 0; i < args.Length; i++)
         {
@@ -62,10 +64,11 @@ internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Secti
                 case "--only": sections = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]; break;
                 case "--no-publish": publish = false; break;
                 case "--gc-matrix": gcMatrix = true; break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --delay MS, --runs N, --only connect,weight,relay,cpu, --cpu-seconds S, --no-publish, --gc-matrix");
+                case "--compare-app": compareApp = Path.GetFullPath(Next()); break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --delay MS, --runs N, --only connect,weight,relay,cpu, --cpu-seconds S, --no-publish, --gc-matrix, --compare-app PUBLISH_FOLDER");
             }
         }
-        return new BenchOptions(delay, runs, sections, cpuSeconds, publish, gcMatrix);
+        return new BenchOptions(delay, runs, sections, cpuSeconds, publish, gcMatrix, compareApp);
     }
 }
 

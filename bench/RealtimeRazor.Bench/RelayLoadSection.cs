@@ -33,100 +33,142 @@ internal static class RelayLoadSection
         }),
     ];
 
+    /// <summary>An app build under test: this branch's publish, or an older one given with --compare-app.</summary>
+    private sealed record Build(string Label, string PublishFolder);
+
     public static async Task RunAsync(Report report, FakeOpenAI openAI, string publishFolder, BenchOptions options)
     {
         // The load client and the fake share this process: enough threads that neither waits for one.
         ThreadPool.SetMinThreads(256, 256);
         openAI.AnswerStatically();
+        var builds = new List<Build> { new("this build", publishFolder) };
+        if (options.CompareApp is { } other)
+            builds.Add(new Build("compared build", other));
+
         report.Line("## 3. Relay overhead on the server");
         report.Line();
-        report.Line("`POST /api/realtime/calls` on the app vs the same multipart POST straight to the fake upstream, same client, same concurrency. " +
-                    "Added = relay − direct at the same percentile. RSS from /proc/<pid>/status of the app process: VmRSS, and its private part " +
+        report.Line("`POST /api/realtime/calls` on the app vs the same multipart POST straight to the fake upstream, same client, same concurrency, " +
+                    "phases interleaved. Added = relay − direct at the same percentile. CPU = the app process's user + system time per relayed offer " +
+                    "(/proc/<pid>/stat; steadier than latency on a busy machine). RSS from /proc/<pid>/status: VmRSS, and its private part " +
                     "(RssAnon + RssShmem; the rest is the shared, file-backed runtime and framework).");
         report.Line();
-        report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB", "private idle / peak MiB", "first relay after start ms");
-        report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
+        report.Row("upstream", "build", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "app CPU ms / offer", "RSS start / idle / peak MiB", "private idle / peak MiB", "first relay after start ms");
+        report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
         foreach (var upstreamDelay in new[] { 0, options.DelayMs }.Distinct())
-            await MeasureAsync(report, openAI, publishFolder, RuntimeConfigs[0].Environment, upstreamDelay, Concurrency, label: upstreamDelay == 0 ? "instant" : $"D = {upstreamDelay} ms");
+            await MeasureAsync(report, openAI, builds, RuntimeConfigs[0].Environment, upstreamDelay, Concurrency, label: upstreamDelay == 0 ? "instant" : $"D = {upstreamDelay} ms");
         report.Line();
 
         if (options.GcMatrix)
         {
-            report.Line("### Runtime settings (instant upstream, 128 clients)");
+            report.Line("### Runtime settings (instant upstream)");
             report.Line();
-            report.Row("upstream", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "relay req/s", "RSS start / idle / peak MiB", "private idle / peak MiB", "first relay after start ms");
-            report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
+            report.Row("settings", "build", "clients", "requests", "direct p50 / p99 ms", "relay p50 / p99 ms", "added p50 / p99 ms", "app CPU ms / offer", "RSS start / idle / peak MiB", "private idle / peak MiB", "first relay after start ms");
+            report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
             foreach (var (name, environment) in RuntimeConfigs)
-                await MeasureAsync(report, openAI, publishFolder, environment, 0, [16, 128], label: name);
+                await MeasureAsync(report, openAI, builds.Take(1).ToList(), environment, 0, [16, 128], label: name);
             report.Line();
         }
         openAI.Delay = TimeSpan.FromMilliseconds(options.DelayMs);
     }
 
-    private static async Task MeasureAsync(Report report, FakeOpenAI openAI, string publishFolder, Dictionary<string, string> environment, int upstreamDelayMs, int[] levels, string label)
+    private sealed class Measured(Build build, AppProcess app)
+    {
+        public Build Build { get; } = build;
+        public AppProcess App { get; } = app;
+        public Uri RelayUrl { get; } = new(app.Url, "api/realtime/calls");
+        public double AtStart { get; set; }
+        public double Idle { get; set; }
+        public double IdlePrivate { get; set; }
+        public double FirstMs { get; set; }
+    }
+
+    private static async Task MeasureAsync(Report report, FakeOpenAI openAI, List<Build> builds, Dictionary<string, string> environment, int upstreamDelayMs, int[] levels, string label)
     {
         openAI.Delay = TimeSpan.FromMilliseconds(upstreamDelayMs);
         Console.Error.WriteLine($"Relay load: {label} ...");
-        await using var app = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay", environment);
-        // Started means one GET / answered (the start probe): the page is rendered once, nothing relayed yet.
-        var atStart = app.ResidentMegabytes();
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
         {
             Timeout = TimeSpan.FromSeconds(30),
         };
-        var relayUrl = new Uri(app.Url, "api/realtime/calls");
         var directUrl = new Uri(openAI.BaseUrl + "/realtime/calls");
-        // The first relayed offer after a start pays for JIT and the first upstream connection, as a quiet server's first user does.
-        var first = await RunPhaseAsync(http, relayUrl, Relay, 1, 1);
-        var firstMs = first.Latencies[0];
-
-        // Warm both paths (JIT, pools), then let the app settle before reading idle memory.
-        await RunPhaseAsync(http, relayUrl, Relay, 4, 40);
-        await RunPhaseAsync(http, directUrl, Direct, 4, 40);
-        await Task.Delay(2000);
-        var idle = app.ResidentMegabytes();
-        var idlePrivate = app.PrivateMegabytes();
-
-        foreach (var clients in levels)
+        var apps = new List<Measured>();
+        try
         {
-            var requests = upstreamDelayMs == 0 ? Math.Clamp(clients * 20, 200, 2560) : Math.Max(20, clients * 4);
-            await RunPhaseAsync(http, relayUrl, Relay, clients, clients * 2);
-            await RunPhaseAsync(http, directUrl, Direct, clients, clients * 2);
-            // Two halves each, interleaved, so a burst of other work on the machine hits both sides.
-            var direct = new List<double>();
-            var relay = new List<double>();
-            double peak = app.ResidentMegabytes();
-            double peakPrivate = app.PrivateMegabytes();
-            var relayTime = TimeSpan.Zero;
-            for (var half = 0; half < 2; half++)
+            foreach (var build in builds)
             {
-                direct.AddRange((await RunPhaseAsync(http, directUrl, Direct, clients, requests / 2)).Latencies);
-                using var sampling = new CancellationTokenSource();
-                var sampler = Task.Run(async () =>
-                {
-                    while (!sampling.IsCancellationRequested)
-                    {
-                        peak = Math.Max(peak, app.ResidentMegabytes());
-                        peakPrivate = Math.Max(peakPrivate, app.PrivateMegabytes());
-                        await Task.Delay(50);
-                    }
-                });
-                var phase = await RunPhaseAsync(http, relayUrl, Relay, clients, requests / 2);
-                await sampling.CancelAsync();
-                await sampler;
-                relay.AddRange(phase.Latencies);
-                relayTime += phase.Elapsed;
+                var app = await AppProcess.StartAsync(build.PublishFolder, openAI.BaseUrl, "Relay", environment);
+                // Started means one GET / answered (the start probe): the page is rendered once, nothing relayed yet.
+                var measured = new Measured(build, app) { AtStart = app.ResidentMegabytes() };
+                apps.Add(measured);
+                // The first relayed offer after a start pays for JIT and the first upstream connection, as a quiet server's first user does.
+                measured.FirstMs = (await RunPhaseAsync(http, measured.RelayUrl, Relay, 1, 1)).Latencies[0];
+                // Warm the path (JIT, pools).
+                await RunPhaseAsync(http, measured.RelayUrl, Relay, 4, 40);
             }
-            var d = new Samples(direct);
-            var r = new Samples(relay);
-            report.Row(label, clients, $"{relay.Count}+{direct.Count}",
-                $"{Format.Number(d.Median, "0.0")} / {Format.Number(d.Percentile(99), "0.0")}",
-                $"{Format.Number(r.Median, "0.0")} / {Format.Number(r.Percentile(99), "0.0")}",
-                $"{Format.Number(r.Median - d.Median, "0.0")} / {Format.Number(r.Percentile(99) - d.Percentile(99), "0.0")}",
-                Format.Number(relay.Count / relayTime.TotalSeconds),
-                $"{Format.Number(atStart)} / {Format.Number(idle)} / {Format.Number(peak)}",
-                $"{Format.Number(idlePrivate)} / {Format.Number(peakPrivate)}",
-                Format.Number(firstMs, "0"));
+            await RunPhaseAsync(http, directUrl, Direct, 4, 40);
+            // Let the apps settle before reading idle memory.
+            await Task.Delay(2000);
+            foreach (var measured in apps)
+            {
+                measured.Idle = measured.App.ResidentMegabytes();
+                measured.IdlePrivate = measured.App.PrivateMegabytes();
+            }
+
+            foreach (var clients in levels)
+            {
+                var requests = upstreamDelayMs == 0 ? Math.Clamp(clients * 20, 200, 2560) : Math.Max(20, clients * 4);
+                await RunPhaseAsync(http, directUrl, Direct, clients, clients * 2);
+                foreach (var measured in apps)
+                    await RunPhaseAsync(http, measured.RelayUrl, Relay, clients, clients * 2);
+
+                // Two halves each, interleaved, so a burst of other work on the machine hits every side.
+                var direct = new List<double>();
+                var relay = apps.ToDictionary(a => a, _ => new List<double>());
+                var peak = apps.ToDictionary(a => a, a => a.App.ResidentMegabytes());
+                var peakPrivate = apps.ToDictionary(a => a, a => a.App.PrivateMegabytes());
+                var cpu = apps.ToDictionary(a => a, _ => 0.0);
+                for (var half = 0; half < 2; half++)
+                {
+                    direct.AddRange((await RunPhaseAsync(http, directUrl, Direct, clients, requests / 2)).Latencies);
+                    foreach (var measured in apps)
+                    {
+                        using var sampling = new CancellationTokenSource();
+                        var sampler = Task.Run(async () =>
+                        {
+                            while (!sampling.IsCancellationRequested)
+                            {
+                                peak[measured] = Math.Max(peak[measured], measured.App.ResidentMegabytes());
+                                peakPrivate[measured] = Math.Max(peakPrivate[measured], measured.App.PrivateMegabytes());
+                                await Task.Delay(50);
+                            }
+                        });
+                        var cpuBefore = measured.App.CpuMilliseconds();
+                        var phase = await RunPhaseAsync(http, measured.RelayUrl, Relay, clients, requests / 2);
+                        cpu[measured] += measured.App.CpuMilliseconds() - cpuBefore;
+                        await sampling.CancelAsync();
+                        await sampler;
+                        relay[measured].AddRange(phase.Latencies);
+                    }
+                }
+                var d = new Samples(direct);
+                foreach (var measured in apps)
+                {
+                    var r = new Samples(relay[measured]);
+                    report.Row(label, measured.Build.Label, clients, $"{relay[measured].Count}+{direct.Count}",
+                        $"{Format.Number(d.Median, "0.0")} / {Format.Number(d.Percentile(99), "0.0")}",
+                        $"{Format.Number(r.Median, "0.0")} / {Format.Number(r.Percentile(99), "0.0")}",
+                        $"{Format.Number(r.Median - d.Median, "0.0")} / {Format.Number(r.Percentile(99) - d.Percentile(99), "0.0")}",
+                        Format.Number(cpu[measured] / relay[measured].Count, "0.00"),
+                        $"{Format.Number(measured.AtStart)} / {Format.Number(measured.Idle)} / {Format.Number(peak[measured])}",
+                        $"{Format.Number(measured.IdlePrivate)} / {Format.Number(peakPrivate[measured])}",
+                        Format.Number(measured.FirstMs, "0"));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var measured in apps)
+                await measured.App.DisposeAsync();
         }
     }
 
