@@ -20,6 +20,14 @@ try
     builder.AddHealth();
     builder.Services.AddRazorPages();
     builder.Services.AddProblemDetails();
+    // Only HTML is compressed here: static assets are precompressed at build time by MapStaticAssets,
+    // and SDP answers are small and sent once. The voice page carries no secret, so compressing it over
+    // HTTPS gives BREACH nothing to guess; the sign-in page (antiforgery token) opts out.
+    builder.Services.AddResponseCompression(options =>
+    {
+        options.EnableForHttps = true;
+        options.MimeTypes = ["text/html"];
+    });
 
     var app = builder.Build();
 
@@ -31,6 +39,7 @@ try
     app.RefuseOversizedBodies();
     // The host's own logger (see SerilogSetup); left unset, request logging writes to the static one.
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
+    app.UseResponseCompression();
     app.UseRouting();
     app.UseAccessControl();
 

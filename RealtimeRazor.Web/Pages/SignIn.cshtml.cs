@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -22,6 +24,13 @@ public sealed class SignInModel(IOptions<AccessOptions> access) : PageModel
     public bool PasscodesEnabled => access.Value.Mode == AccessMode.Passcode;
 
     public IActionResult OnGet() => PasscodesEnabled ? Page() : NotFound();
+
+    /// <summary>The form holds an antiforgery token: compressing it next to reflected input would invite BREACH.</summary>
+    public override void OnPageHandlerExecuting(PageHandlerExecutingContext context)
+    {
+        if (HttpContext.Features.Get<IHttpsCompressionFeature>() is { } compression)
+            compression.Mode = HttpsCompressionMode.DoNotCompress;
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -94,7 +95,9 @@ public static class RealtimeEndpoints
             return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
         try
         {
-            await openAI.HangUpAsync(id, context.RequestAborted);
+            // Not tied to the page's request: a closing tab drops its keepalive request early, and the
+            // call must still be hung up (the client's own timeout bounds the wait).
+            await openAI.HangUpAsync(id, CancellationToken.None);
             return Results.NoContent();
         }
         catch (UpstreamException ex)
@@ -113,23 +116,31 @@ public static class RealtimeEndpoints
         if (request.ContentLength > MaxOfferBytes)
             return TooLarge();
 
-        var buffer = new byte[MaxOfferBytes + 1];
-        var total = 0;
+        // Pooled: a fresh 64 KiB array per offer was most of what the relay allocated, and under load each
+        // gen0 collection it forced paused every request (the GC is non-concurrent). One byte past the
+        // limit tells an oversized body without a Content-Length apart from one that fits exactly.
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxOfferBytes + 1);
+        string sdp;
         try
         {
+            var total = 0;
             int read;
-            while (total < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(total), request.HttpContext.RequestAborted)) > 0)
+            while (total <= MaxOfferBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(total, MaxOfferBytes + 1 - total), request.HttpContext.RequestAborted)) > 0)
                 total += read;
+            if (total > MaxOfferBytes)
+                return TooLarge();
+            sdp = Encoding.UTF8.GetString(buffer, 0, total);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // Kestrel's own request limit (see RequestLimitExtensions) stopped a chunked body first.
             return TooLarge();
         }
-        if (total > MaxOfferBytes)
-            return TooLarge();
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
 
-        var sdp = Encoding.UTF8.GetString(buffer, 0, total);
         if (!sdp.StartsWith("v=0", StringComparison.Ordinal) || !sdp.Contains("m=audio", StringComparison.Ordinal))
             return Refuse(StatusCodes.Status400BadRequest, "Not an SDP offer", "The request body must be a WebRTC SDP offer with an audio section.", "invalid_offer");
         return new Offer(sdp, null);

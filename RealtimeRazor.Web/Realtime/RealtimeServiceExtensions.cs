@@ -44,7 +44,10 @@ public static class RealtimeServiceExtensions
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
-            });
+            })
+            // The factory's logging handlers only write at Information, which the log configuration drops
+            // for this category; removing them takes their scopes and timers off every relayed offer.
+            .RemoveAllLoggers();
         return builder;
     }
 }

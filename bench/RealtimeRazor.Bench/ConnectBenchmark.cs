@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace RealtimeRazor.Bench;
+
+/// <summary>One connect, all in the page's milliseconds from the click.</summary>
+public sealed record ConnectRun(
+    double ChannelOpen, double FirstAudio, double ServiceTime, int UpstreamRequests, double MicrophoneReady, string Requests);
+
+/// <summary>A way of connecting that is measured: our page in a mode, or the seed baseline.</summary>
+public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabledButton, string? ExtraScript = null);
+
+/// <summary>
+/// Part 1: click → data channel open and click → first assistant audio, for our page in Relay and
+/// Direct and for the seed's serial flow, interleaved run by run so machine load drifts hit all alike.
+/// </summary>
+public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
+{
+    private IBrowserContext? _peerContext;
+
+    /// <summary>Opens the fake OpenAI peer page and lets it answer every offer, speaking as soon as it has answered.</summary>
+    public async Task StartPeerAsync()
+    {
+        openAI.ServeFile("/peer/index.html", Path.Combine(Browser.E2eDirectory, "peer.html"), "text/html");
+        openAI.ServeFile("/peer/fake-openai-peer.js", Path.Combine(Browser.E2eDirectory, "out", "fake-openai-peer.js"), "text/javascript");
+        _peerContext = await browser.NewContextAsync();
+        var peer = await _peerContext.NewPageAsync();
+        await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
+        // The tone starts with the call, so "first audio" is the app's path, not the benchmark's timing.
+        openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>(
+            "offer => window.fakeOpenAI.answer(offer).then(sdp => { window.fakeOpenAI.speak(true); return sdp; })", offer));
+    }
+
+    public async Task<Dictionary<string, List<ConnectRun>>> RunAsync(IReadOnlyList<ConnectVariant> variants, int runs)
+    {
+        var results = variants.ToDictionary(v => v.Name, _ => new List<ConnectRun>());
+        // One unmeasured connect per variant: JIT, connection pools and Chromium's first WebRTC setup.
+        foreach (var variant in variants)
+            await ConnectOnceAsync(variant);
+        for (var run = 0; run < runs; run++)
+        {
+            foreach (var variant in variants)
+            {
+                var result = await ConnectOnceAsync(variant);
+                results[variant.Name].Add(result);
+                Console.Error.WriteLine($"  {variant.Name,-22} run {run + 1}: channel {result.ChannelOpen:0} ms, audio {result.FirstAudio:0} ms, fake {result.ServiceTime:0} ms, {result.UpstreamRequests} upstream");
+            }
+        }
+        return results;
+    }
+
+    private async Task<ConnectRun> ConnectOnceAsync(ConnectVariant variant)
+    {
+        // A fresh context per connect: no cached preflight, no reused connection from the last run.
+        await using var context = await browser.NewContextAsync();
+        await context.AddInitScriptAsync(PageInstrumentation.WithThreshold());
+        if (variant.ExtraScript is { } extra)
+            await context.AddInitScriptAsync(extra);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(variant.Url);
+        var button = page.Locator(variant.WaitForEnabledButton ? "#connect:not([disabled])" : "#connect");
+        await button.WaitForAsync();
+        await Task.Delay(200);
+        openAI.TakeServed();
+
+        await button.ClickAsync();
+        await page.WaitForFunctionAsync("() => window.__bench.audioAt !== null && window.__bench.channelOpenAt !== null",
+            null, new() { Timeout = 20_000, PollingInterval = 50 });
+        var times = await page.EvaluateAsync<JsonElement>("""
+            () => {
+              const b = window.__bench;
+              const requests = performance.getEntriesByType('resource')
+                .filter((e) => e.startTime >= b.clickAt)
+                .map((e) => `${new URL(e.name).pathname} ${Math.round(e.startTime - b.clickAt)}→${Math.round(e.responseEnd - b.clickAt)}`);
+              return {
+                channel: b.channelOpenAt - b.clickAt,
+                audio: b.audioAt - b.clickAt,
+                mic: b.gumEnd === null ? -1 : b.gumEnd - b.clickAt,
+                requests: requests.join('; '),
+              };
+            }
+            """);
+        var served = openAI.TakeServed().Where(call => !call.Path.EndsWith("/hangup", StringComparison.Ordinal)).ToList();
+        return new ConnectRun(
+            times.GetProperty("channel").GetDouble(),
+            times.GetProperty("audio").GetDouble(),
+            served.Sum(call => call.ServiceTime.TotalMilliseconds),
+            served.Count,
+            times.GetProperty("mic").GetDouble(),
+            times.GetProperty("requests").GetString() ?? "");
+    }
+
+    public async Task StopPeerAsync()
+    {
+        openAI.AnswerStatically();
+        if (_peerContext is not null)
+            await _peerContext.DisposeAsync();
+    }
+}

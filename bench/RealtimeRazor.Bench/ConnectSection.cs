@@ -1,0 +1,56 @@
+using Microsoft.Playwright;
+
+namespace RealtimeRazor.Bench;
+
+internal static class ConnectSection
+{
+    public static async Task RunAsync(Report report, IBrowser browser, FakeOpenAI openAI, string publishFolder, BenchOptions options)
+    {
+        Console.Error.WriteLine("Connect: starting the app in Relay and in Direct, the seed site and the fake peer ...");
+        await using var relay = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
+        await using var direct = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Direct");
+        using var seed = new SeedSite(openAI);
+        var bench = new ConnectBenchmark(browser, openAI);
+        await bench.StartPeerAsync();
+        var variants = new[]
+        {
+            new ConnectVariant("Ours, Relay", relay.Url.ToString(), WaitForEnabledButton: true),
+            new ConnectVariant("Ours, Direct", direct.Url.ToString(), WaitForEnabledButton: true),
+            new ConnectVariant("Seed baseline (serial)", seed.PageUrl(openAI), WaitForEnabledButton: false),
+            // Not our shipped client: the recommended change, injected, so its gain is measured before it is made.
+            new ConnectVariant("What-if: Relay, offer before mic", relay.Url.ToString(), WaitForEnabledButton: true, WhatIfClient.ParallelMicrophone),
+        };
+        var results = await bench.RunAsync(variants, options.Runs);
+        await bench.StopPeerAsync();
+
+        var d = options.DelayMs;
+        var baseline = results["Seed baseline (serial)"];
+        var baselineOpen = new Samples(baseline.Select(r => r.ChannelOpen)).Median;
+        var baselineAudio = new Samples(baseline.Select(r => r.FirstAudio)).Median;
+
+        report.Line($"## 1. Connect time (D = {d} ms), ms: median (min–max) of {options.Runs}");
+        report.Line();
+        report.Row("variant", "click → channel open", "click → first audio", "open − D", "fake's service time", "open − service", "OpenAI requests / connect", "ours / seed (open, audio)");
+        report.Row("---", "---", "---", "---", "---", "---", "---", "---");
+        foreach (var (name, runs) in results)
+        {
+            var open = new Samples(runs.Select(r => r.ChannelOpen));
+            var audio = new Samples(runs.Select(r => r.FirstAudio));
+            report.Row(name, open.Describe(), audio.Describe(),
+                new Samples(runs.Select(r => r.ChannelOpen - d)).Describe(),
+                new Samples(runs.Select(r => r.ServiceTime)).Describe(),
+                new Samples(runs.Select(r => r.ChannelOpen - r.ServiceTime)).Describe(),
+                new Samples(runs.Select(r => (double)r.UpstreamRequests)).Describe(),
+                $"{Format.Number(open.Median / baselineOpen, "0.00")}, {Format.Number(audio.Median / baselineAudio, "0.00")}");
+        }
+        report.Line();
+        report.Line("Requests after the click (path start→end ms), from the median-channel-open run of each variant:");
+        report.Line();
+        foreach (var (name, runs) in results)
+        {
+            var median = runs.OrderBy(r => r.ChannelOpen).ElementAt(runs.Count / 2);
+            report.Line($"- {name}: microphone ready at {Format.Number(median.MicrophoneReady)} ms; {median.Requests}");
+        }
+        report.Line();
+    }
+}
