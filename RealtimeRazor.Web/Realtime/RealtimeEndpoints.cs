@@ -23,10 +23,13 @@ public static class RealtimeEndpoints
 
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links)
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, string? preset, string? instructions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Relay)
             return ModeDisabled("Relay");
+        var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
+        if (refused is not null)
+            return refused;
 
         var offer = await ReadOfferAsync(context.Request);
         if (offer.Problem is { } problem)
@@ -34,7 +37,7 @@ public static class RealtimeEndpoints
 
         try
         {
-            var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value), context.RequestAborted);
+            var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), context.RequestAborted);
             if (answer.CallId is { } id)
                 context.Response.Headers.Location = links.GetPathByName(context, HangUpRoute, new { id });
             return Results.Text(answer.Sdp, "application/sdp", Encoding.UTF8, StatusCodes.Status201Created);
@@ -47,13 +50,16 @@ public static class RealtimeEndpoints
 
     /// <summary>Direct: mints a short-lived secret for the browser's own SDP post to OpenAI.</summary>
     private static async Task<IResult> CreateClientSecret(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions)
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, string? preset, string? instructions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
             return ModeDisabled("Direct");
+        var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
+        if (refused is not null)
+            return refused;
         try
         {
-            var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value), context.RequestAborted);
+            var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
             return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl });
         }
         catch (UpstreamException ex)
