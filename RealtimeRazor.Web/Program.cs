@@ -1,4 +1,5 @@
 using RealtimeRazor.Web.Hosting;
+using RealtimeRazor.Web.Localization;
 using RealtimeRazor.Web.Realtime;
 using Serilog;
 
@@ -11,12 +12,20 @@ try
     builder.AddRealtime();
     builder.Services.AddRazorPages();
     builder.Services.AddProblemDetails();
+    builder.Services.Configure<RequestLocalizationOptions>(options =>
+    {
+        // Accept-Language picks the language until the switcher sets the culture cookie.
+        options.SupportedCultures = [.. UiStrings.Cultures];
+        options.SupportedUICultures = [.. UiStrings.Cultures];
+        options.SetDefaultCulture("en");
+    });
 
     var app = builder.Build();
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseSerilogRequestLogging();
+    app.UseRequestLocalization();
     app.MapStaticAssets();
     app.MapRazorPages().WithStaticAssets();
     app.MapRealtime();

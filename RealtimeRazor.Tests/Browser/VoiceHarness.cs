@@ -75,7 +75,13 @@ public sealed class VoiceHarness : IAsyncDisposable
     public ILocator Transcript => Page.GetByRole(AriaRole.Log, new() { Name = "Transcript" });
     public ILocator TranscriptLines => Transcript.GetByRole(AriaRole.Listitem);
 
-    public static async Task<VoiceHarness> StartAsync(IBrowser browser, IDictionary<string, string?>? settings = null)
+    public IBrowserContext Context => _userContext;
+
+    /// <summary>
+    /// The user's page in English unless <paramref name="userOptions"/> says otherwise: the locators
+    /// above use the English accessible names.
+    /// </summary>
+    public static async Task<VoiceHarness> StartAsync(IBrowser browser, IDictionary<string, string?>? settings = null, BrowserNewContextOptions? userOptions = null)
     {
         var openAI = new FakeOpenAI();
         ServePeerPage(openAI);
@@ -88,7 +94,9 @@ public sealed class VoiceHarness : IAsyncDisposable
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer));
 
-        var userContext = await browser.NewContextAsync();
+        userOptions ??= new BrowserNewContextOptions();
+        userOptions.Locale ??= "en-US";
+        var userContext = await browser.NewContextAsync(userOptions);
         await userContext.AddInitScriptAsync(Instrumentation);
         var page = await userContext.NewPageAsync();
         await page.GotoAsync(appUrl.ToString());
@@ -116,6 +124,33 @@ public sealed class VoiceHarness : IAsyncDisposable
         Page.WaitForFunctionAsync($"() => window.__test.assistantLevel() > {threshold}", null, new() { Timeout = 10_000, PollingInterval = 20 });
 
     public Task<int> LiveMicrophoneTracksAsync() => Page.EvaluateAsync<int>("() => window.__test.liveMicTracks()");
+
+    /// <summary>Waits until the fake OpenAI has received <paramref name="count"/> client events of <paramref name="type"/>.</summary>
+    public Task WaitForClientEventAsync(string type, int count = 1) =>
+        Peer.WaitForFunctionAsync("([type, count]) => window.fakeOpenAI.received().filter(e => e.type === type).length >= count",
+            new object[] { type, count }, new() { Timeout = 10_000 });
+
+    public async Task<System.Text.Json.JsonElement[]> ClientEventsAsync(string type)
+    {
+        // As JSON text: Playwright's own conversion of nested objects to JsonElement loses nulls.
+        var json = await Peer.EvaluateAsync<string>("type => JSON.stringify(window.fakeOpenAI.received().filter(e => e.type === type))", type);
+        return System.Text.Json.JsonDocument.Parse(json).RootElement.EnumerateArray().ToArray();
+    }
+
+    /// <summary>The loudest the user's microphone was at the peer over <paramref name="milliseconds"/> of sampling.</summary>
+    public Task<double> PeakMicrophoneAtPeerAsync(int milliseconds = 1500) => Peer.EvaluateAsync<double>("""
+        ms => new Promise(resolve => {
+          let peak = 0;
+          const end = performance.now() + ms;
+          const sample = () => {
+            peak = Math.max(peak, window.fakeOpenAI.micLevel());
+            if (performance.now() >= end) resolve(peak); else setTimeout(sample, 20);
+          };
+          sample();
+        })
+        """, milliseconds);
+
+    public Task<int> PeerCallCountAsync() => Peer.EvaluateAsync<int>("() => window.fakeOpenAI.callCount()");
 
     public async Task<IReadOnlyList<string>> ClientEventTypesAsync() =>
         await Peer.EvaluateAsync<string[]>("() => window.fakeOpenAI.received().map(e => e.type)");
