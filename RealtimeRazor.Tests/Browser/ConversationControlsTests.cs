@@ -104,8 +104,10 @@ public sealed class ConversationControlsTests(BrowserFixture browser)
         await Expect(interrupt).ToBeDisabledAsync();
 
         await voice.SendEventsAsync(
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_asst0", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "response.output_audio_transcript.done", item_id = "item_asst0", transcript = "Hello! How can I help?" },
             new { type = "response.created", response = new { id = "resp_1", status = "in_progress" } },
-            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_asst1", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "conversation.item.added", previous_item_id = "item_asst0", item = new { id = "item_asst1", type = "message", role = "assistant", content = Array.Empty<object>() } },
             new { type = "output_audio_buffer.started", response_id = "resp_1" },
             new { type = "response.output_audio_transcript.delta", item_id = "item_asst1", delta = "Let me tell you a very long story about" });
 
@@ -119,6 +121,26 @@ public sealed class ConversationControlsTests(BrowserFixture browser)
         await Expect(line).ToContainTextAsync("(interrupted)");
         await Expect(line).ToHaveAccessibleNameAsync("Assistant");
         await Expect(interrupt).ToBeDisabledAsync();
+
+        // OpenAI confirms the cancellation; the earlier, finished reply is left as it was.
+        await voice.SendEventsAsync(new { type = "response.done", response = new { id = "resp_1", status = "cancelled", output = new[] { new { id = "item_asst1", type = "message" } } } });
+        await Expect(voice.Transcript.GetByText("(interrupted)")).ToHaveCountAsync(1);
+        await Expect(voice.TranscriptLines.Filter(new() { HasText = "How can I help?" })).Not.ToContainTextAsync("(interrupted)");
+    }
+
+    [Fact]
+    public async Task A_reply_cancelled_by_OpenAI_is_marked_interrupted_too()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        // Server turn detection cancels a reply when the user talks over it.
+        await voice.SendEventsAsync(
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_asst1", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "response.output_audio_transcript.delta", item_id = "item_asst1", delta = "The museum opens at" },
+            new { type = "response.done", response = new { id = "resp_1", status = "cancelled", output = new[] { new { id = "item_asst1", type = "message" } } } });
+
+        await Expect(voice.TranscriptLines.Filter(new() { HasText = "The museum opens at" })).ToContainTextAsync("(interrupted)");
     }
 
     [Fact]

@@ -49,11 +49,14 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
         await Expect(voice.Alert).ToBeHiddenAsync();
     }
 
-    [Fact]
-    public async Task A_chosen_preset_is_sent_by_name_and_the_server_builds_its_session()
+    [Theory]
+    [InlineData("Relay")]
+    [InlineData("Direct")]
+    public async Task A_chosen_preset_is_sent_by_name_and_the_server_builds_its_session(string mode)
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?>
         {
+            ["Realtime:Negotiation"] = mode,
             ["Realtime:Presets:0:Name"] = "tutor",
             ["Realtime:Presets:0:Voice"] = "cedar",
             ["Realtime:Presets:0:Instructions"] = "You are a patient language tutor.",
@@ -62,9 +65,17 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
         await voice.Page.GetByRole(AriaRole.Combobox, new() { Name = "Preset" }).SelectOptionAsync("tutor");
         await voice.ConnectAsync();
 
-        var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls")).RequestMessage!;
-        var fields = await Multipart.ReadFieldsAsync(call.Headers!["Content-Type"].Single(), call.Body!);
-        var session = JsonNode.Parse(fields["session"])!;
+        JsonNode session;
+        if (mode == "Relay")
+        {
+            var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls")).RequestMessage!;
+            var fields = await Multipart.ReadFieldsAsync(call.Headers!["Content-Type"].Single(), call.Body!);
+            session = JsonNode.Parse(fields["session"])!;
+        }
+        else
+        {
+            session = JsonNode.Parse(Assert.Single(voice.OpenAI.Requests("/realtime/client_secrets")).RequestMessage!.Body!)!["session"]!;
+        }
         Assert.Equal("cedar", (string?)session["audio"]!["output"]!["voice"]);
         Assert.Equal("You are a patient language tutor.", (string?)session["instructions"]);
         await Expect(voice.Page.GetByRole(AriaRole.Combobox, new() { Name = "Preset" })).ToBeDisabledAsync();

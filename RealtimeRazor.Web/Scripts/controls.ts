@@ -41,6 +41,8 @@ export class ConversationControls {
   #holding = false;
   #userSpeaking = false;
   #assistantSpeaking = false;
+  /** The reply being spoken, so Interrupt marks that line and never an earlier one. */
+  #replyItem: string | null = null;
 
   constructor(elements: ControlElements, transcript: Transcript) {
     this.#elements = elements;
@@ -99,6 +101,7 @@ export class ConversationControls {
     this.#holding = false;
     this.#userSpeaking = false;
     this.#assistantSpeaking = false;
+    this.#replyItem = null;
     this.#render();
   }
 
@@ -108,6 +111,10 @@ export class ConversationControls {
   }
 
   onServerEvent(event: RealtimeEvent): void {
+    if (is(event, 'response.created')) this.#replyItem = null;
+    else if (is(event, 'conversation.item.added') && event.item.role === 'assistant') this.#replyItem = event.item.id;
+    else if (is(event, 'response.output_audio_transcript.delta')) this.#replyItem = event.item_id;
+
     if (is(event, 'input_audio_buffer.speech_started')) this.#userSpeaking = true;
     else if (is(event, 'input_audio_buffer.speech_stopped')) this.#userSpeaking = false;
     else if (is(event, 'output_audio_buffer.started')) this.#assistantSpeaking = true;
@@ -153,8 +160,7 @@ export class ConversationControls {
     // Cancel stops generation; clearing the buffer stops what WebRTC has already queued for playback.
     this.#session.send({ type: 'response.cancel' });
     this.#session.send({ type: 'output_audio_buffer.clear' });
-    const item = this.#transcript.latestAssistantItem();
-    if (item !== null) this.#transcript.markInterrupted(item);
+    if (this.#replyItem !== null) this.#transcript.markInterrupted(this.#replyItem);
     this.#assistantSpeaking = false;
     this.#render();
   }

@@ -73,12 +73,6 @@ export class Transcript {
     line.element.append(' ', note);
   }
 
-  /** The assistant line the Interrupt button cuts off: the last one in conversation order. */
-  latestAssistantItem(): string | null {
-    const lines = this.entries().filter((entry) => entry.speaker === 'assistant');
-    return lines.at(-1)?.itemId ?? null;
-  }
-
   entries(): TranscriptEntry[] {
     const entries: TranscriptEntry[] = [];
     for (const element of this.#list.querySelectorAll<HTMLLIElement>(':scope > li')) {
