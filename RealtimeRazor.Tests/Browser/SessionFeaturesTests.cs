@@ -82,6 +82,22 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Own_instructions_are_offered_only_when_allowed_and_reach_the_session()
+    {
+        await using (var locked = await VoiceHarness.StartAsync(browser.Browser))
+            await Expect(locked.Page.GetByRole(AriaRole.Textbox, new() { Name = "Your own instructions (optional)" })).ToHaveCountAsync(0);
+
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:AllowCustomInstructions"] = "true" });
+        await voice.Page.GetByRole(AriaRole.Textbox, new() { Name = "Your own instructions (optional)" }).FillAsync("Answer only in haiku.");
+
+        await voice.ConnectAsync();
+
+        var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls")).RequestMessage!;
+        var fields = await Multipart.ReadFieldsAsync(call.Headers!["Content-Type"].Single(), call.Body!);
+        Assert.Equal("Answer only in haiku.", (string?)JsonNode.Parse(fields["session"])!["instructions"]);
+    }
+
+    [Fact]
     public async Task Usage_and_estimated_cost_add_up_over_responses()
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser);
