@@ -31,7 +31,7 @@ function read(): PageData {
 
 export const pageData: PageData = read();
 
-/** The string for <paramref>key</paramref> in the page's language, with each {name} replaced. */
+/** The string for `key` in the page's language, with each {name} replaced. */
 export function t(key: string, values: Readonly<Record<string, string | number>> = {}): string {
   // The key itself is a visible but harmless fallback if the server's table lacks it.
   let text = pageData.strings[key] ?? key;
