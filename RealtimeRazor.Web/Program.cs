@@ -1,5 +1,6 @@
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
+using RealtimeRazor.Web.Localization;
 using RealtimeRazor.Web.Realtime;
 using Serilog;
 
@@ -21,12 +22,19 @@ try
     builder.Services.AddRazorPages();
     builder.Services.AddProblemDetails();
     // Only HTML is compressed here: static assets are precompressed at build time by MapStaticAssets,
-    // and SDP answers are small and sent once. The voice page carries no secret, so compressing it over
-    // HTTPS gives BREACH nothing to guess; the sign-in page (antiforgery token) opts out.
+    // and SDP answers are small and sent once. BREACH needs request input reflected next to a secret:
+    // the voice page reflects nothing, and the sign-in page (which reflects ReturnUrl) opts out.
     builder.Services.AddResponseCompression(options =>
     {
         options.EnableForHttps = true;
         options.MimeTypes = ["text/html"];
+    });
+    builder.Services.Configure<RequestLocalizationOptions>(options =>
+    {
+        // Accept-Language picks the language until the switcher sets the culture cookie.
+        options.SupportedCultures = [.. UiStrings.Cultures];
+        options.SupportedUICultures = [.. UiStrings.Cultures];
+        options.SetDefaultCulture("en");
     });
 
     var app = builder.Build();
@@ -40,6 +48,7 @@ try
     // The host's own logger (see SerilogSetup); left unset, request logging writes to the static one.
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseResponseCompression();
+    app.UseRequestLocalization();
     app.UseRouting();
     app.UseAccessControl();
 

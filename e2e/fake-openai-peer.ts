@@ -13,6 +13,9 @@ interface Call {
 const context = new AudioContext();
 let current: Call | null = null;
 let callCount = 0;
+/** The newest item in the conversation, for the previous_item_id of OpenAI's echoes. */
+let lastItemId: string | null = null;
+let echoCount = 0;
 
 function createVoice(): { gain: GainNode; stream: MediaStream } {
   const oscillator = context.createOscillator();
@@ -33,6 +36,7 @@ async function answer(offer: string): Promise<string> {
   const call: Call = { pc, voice: gain, channel: null, analyser: null, received: [] };
   current = call;
   callCount++;
+  lastItemId = null;
 
   // OpenAI adds its track with a stream; without one the app's event.streams[0] is undefined.
   for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
@@ -52,11 +56,14 @@ async function answer(offer: string): Promise<string> {
     const channel = event.channel;
     call.channel = channel;
     channel.addEventListener('message', (message) => {
+      let event: unknown;
       try {
-        call.received.push(JSON.parse(String(message.data)));
+        event = JSON.parse(String(message.data));
       } catch {
-        call.received.push({ type: '(unparseable)' });
+        event = { type: '(unparseable)' };
       }
+      call.received.push(event);
+      echo(event);
     });
     const greet = (): void => sendEvents([{ type: 'session.created', event_id: 'event_0', session: { type: 'realtime', model: 'gpt-realtime' } }]);
     if (channel.readyState === 'open') greet();
@@ -77,7 +84,19 @@ async function answer(offer: string): Promise<string> {
 function sendEvents(events: readonly unknown[]): void {
   const channel = current?.channel;
   if (channel?.readyState !== 'open') throw new Error('no open data channel');
-  for (const event of events) channel.send(JSON.stringify(event));
+  for (const event of events) {
+    const added = event as { type?: string; item?: { id?: string } };
+    if (added.type === 'conversation.item.added' && typeof added.item?.id === 'string') lastItemId = added.item.id;
+    channel.send(JSON.stringify(event));
+  }
+}
+
+/** Answers conversation.item.create as OpenAI does: the item, with its id, appended to the conversation. */
+function echo(event: unknown): void {
+  const create = event as { type?: string; item?: { id?: string } & Record<string, unknown> };
+  if (create.type !== 'conversation.item.create' || create.item === undefined) return;
+  const item = { ...create.item, id: create.item.id ?? `item_echo${++echoCount}`, status: 'completed' };
+  sendEvents([{ type: 'conversation.item.added', event_id: `event_echo${echoCount}`, previous_item_id: lastItemId, item }]);
 }
 
 /** RMS of what the app's microphone sends, over the last ~40 ms. */

@@ -84,11 +84,17 @@ public sealed class VoiceHarness : IAsyncDisposable
     public ILocator Transcript => Page.GetByRole(AriaRole.Log, new() { Name = "Transcript" });
     public ILocator TranscriptLines => Transcript.GetByRole(AriaRole.Listitem);
 
+    public IBrowserContext Context => _userContext;
+
+    /// <summary>
+    /// The user's page in English unless <paramref name="userOptions"/> says otherwise: the locators
+    /// above use the English accessible names.
+    /// </summary>
     /// <param name="throughNginx">Open the page through real nginx, configured from deploy/, under /voice/.</param>
     /// <param name="headers">Sent by the user's browser with every request (e.g. an auth proxy's user header).</param>
     public static async Task<VoiceHarness> StartAsync(
-        IBrowser browser, IDictionary<string, string?>? settings = null, bool throughNginx = false,
-        LogCapture? logs = null, IDictionary<string, string>? headers = null, bool openPage = true)
+        IBrowser browser, IDictionary<string, string?>? settings = null, BrowserNewContextOptions? userOptions = null,
+        bool throughNginx = false, LogCapture? logs = null, IDictionary<string, string>? headers = null, bool openPage = true)
     {
         var openAI = new FakeOpenAI();
         ServePeerPage(openAI);
@@ -103,7 +109,11 @@ public sealed class VoiceHarness : IAsyncDisposable
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer));
 
-        var userContext = await browser.NewContextAsync(new() { ExtraHTTPHeaders = headers });
+        userOptions ??= new BrowserNewContextOptions();
+        userOptions.Locale ??= "en-US";
+        if (headers is not null)
+            userOptions.ExtraHTTPHeaders = headers;
+        var userContext = await browser.NewContextAsync(userOptions);
         await userContext.AddInitScriptAsync(Instrumentation);
         var page = await userContext.NewPageAsync();
         var voice = new VoiceHarness(openAI, app, appUrl, userContext, page, peerContext, peer, nginx);
@@ -133,6 +143,33 @@ public sealed class VoiceHarness : IAsyncDisposable
         Page.WaitForFunctionAsync($"() => window.__test.assistantLevel() > {threshold}", null, new() { Timeout = 10_000, PollingInterval = 20 });
 
     public Task<int> LiveMicrophoneTracksAsync() => Page.EvaluateAsync<int>("() => window.__test.liveMicTracks()");
+
+    /// <summary>Waits until the fake OpenAI has received <paramref name="count"/> client events of <paramref name="type"/>.</summary>
+    public Task WaitForClientEventAsync(string type, int count = 1) =>
+        Peer.WaitForFunctionAsync("([type, count]) => window.fakeOpenAI.received().filter(e => e.type === type).length >= count",
+            new object[] { type, count }, new() { Timeout = 10_000 });
+
+    public async Task<System.Text.Json.JsonElement[]> ClientEventsAsync(string type)
+    {
+        // As JSON text: Playwright's own conversion of nested objects to JsonElement loses nulls.
+        var json = await Peer.EvaluateAsync<string>("type => JSON.stringify(window.fakeOpenAI.received().filter(e => e.type === type))", type);
+        return System.Text.Json.JsonDocument.Parse(json).RootElement.EnumerateArray().ToArray();
+    }
+
+    /// <summary>The loudest the user's microphone was at the peer over <paramref name="milliseconds"/> of sampling.</summary>
+    public Task<double> PeakMicrophoneAtPeerAsync(int milliseconds = 1500) => Peer.EvaluateAsync<double>("""
+        ms => new Promise(resolve => {
+          let peak = 0;
+          const end = performance.now() + ms;
+          const sample = () => {
+            peak = Math.max(peak, window.fakeOpenAI.micLevel());
+            if (performance.now() >= end) resolve(peak); else setTimeout(sample, 20);
+          };
+          sample();
+        })
+        """, milliseconds);
+
+    public Task<int> PeerCallCountAsync() => Peer.EvaluateAsync<int>("() => window.fakeOpenAI.callCount()");
 
     public async Task<IReadOnlyList<string>> ClientEventTypesAsync() =>
         await Peer.EvaluateAsync<string[]>("() => window.fakeOpenAI.received().map(e => e.type)");

@@ -1,7 +1,12 @@
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
+using RealtimeRazor.Web.Localization;
 using RealtimeRazor.Web.Realtime;
 
 namespace RealtimeRazor.Web.Pages;
@@ -17,7 +22,44 @@ public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<Realtime
 
     public RealtimeOptions Realtime => realtime.Value;
 
+    public IReadOnlyDictionary<string, string> Strings => UiStrings.For(CultureInfo.CurrentUICulture);
+
+    public string Language => UiStrings.NameFor(CultureInfo.CurrentUICulture);
+
+    public string T(string key) => Strings[key];
+
+    public string T(string key, params (string Name, string Value)[] values) => UiStrings.Format(Strings[key], values);
+
+    /// <summary>
+    /// What the scripts need from the server, delivered inside the page (no second request, no
+    /// inline script). The default serializer escapes '&lt;', so the JSON cannot close its script element.
+    /// </summary>
+    public string ScriptData => JsonSerializer.Serialize(new
+    {
+        language = Language,
+        strings = Strings,
+        // "" is the base configuration; the page needs each choice's turn detection for push-to-talk.
+        presets = new[] { ("", SessionSettings.From(Realtime)) }
+            .Concat(Realtime.Presets.Select(preset => (preset.Name, SessionSettings.From(Realtime, preset))))
+            .Select(choice => new { name = choice.Item1, turnDetection = SessionConfig.TurnDetection(choice.Item2.TurnDetection) }),
+        price = Realtime.Prices.TryGetValue(Realtime.Model, out var price) ? price : null,
+    }, JsonOptions);
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
     public void OnGet()
     {
+    }
+
+    /// <summary>The language switcher: remembers the choice for a year and returns to the page.</summary>
+    public IActionResult OnPostLanguage(string? language)
+    {
+        if (language is not null && UiStrings.ByCulture.ContainsKey(language))
+        {
+            Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+                CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)),
+                new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
+        }
+        return RedirectToPage();
     }
 }

@@ -27,10 +27,14 @@ public static class RealtimeEndpoints
 
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions)
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions,
+        string? preset, string? instructions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Relay)
             return ModeDisabled("Relay");
+        var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
+        if (refused is not null)
+            return refused;
 
         var offer = await ReadOfferAsync(context.Request);
         if (offer.Problem is { } problem)
@@ -41,7 +45,7 @@ public static class RealtimeEndpoints
             return TooManySessions(refusal);
         try
         {
-            var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value), context.RequestAborted);
+            var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), context.RequestAborted);
             if (answer.CallId is { } id)
             {
                 sessions.Attach(slot, id);
@@ -67,16 +71,20 @@ public static class RealtimeEndpoints
     /// secret can start sessions; the page enforces the maximum length on its side.
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions)
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions,
+        string? preset, string? instructions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
             return ModeDisabled("Direct");
+        var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
+        if (refused is not null)
+            return refused;
         var slot = sessions.TryReserve(AccessIdentity.Of(context), TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
         if (slot is null)
             return TooManySessions(refusal);
         try
         {
-            var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value), context.RequestAborted);
+            var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
             return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl });
         }
         catch (UpstreamException ex)

@@ -49,4 +49,46 @@ public sealed class RealtimeOptions
     /// </summary>
     [Range(0.05, 60, ErrorMessage = "Realtime:MaxSessionMinutes must be between 0.05 and 60.")]
     public double MaxSessionMinutes { get; set; } = 15;
+
+    /// <summary>
+    /// The only session variants a page may ask for, by name. The page never sends a voice or
+    /// instructions itself, so it cannot pick anything the operator did not list.
+    /// </summary>
+    public List<RealtimePreset> Presets { get; set; } = [];
+
+    /// <summary>Whether the page may send its own instructions (at most <see cref="MaxCustomInstructions"/> characters).</summary>
+    public bool AllowCustomInstructions { get; set; }
+
+    /// <summary>Kept short enough to travel in a query string whatever the script (a CJK character is 9 bytes encoded).</summary>
+    public const int MaxCustomInstructions = 600;
+
+    /// <summary>USD per million tokens by model id, for the page's running cost estimate.</summary>
+    public Dictionary<string, ModelPrice> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        // OpenAI's published list prices when this was written; override them in configuration.
+        ["gpt-realtime"] = new() { AudioInput = 32m, AudioOutput = 64m, TextInput = 4m, TextOutput = 16m, CachedInput = 0.4m },
+        ["gpt-realtime-mini"] = new() { AudioInput = 10m, AudioOutput = 20m, TextInput = 0.6m, TextOutput = 2.4m, CachedInput = 0.3m },
+    };
+
+    public RealtimePreset? FindPreset(string name) =>
+        Presets.FirstOrDefault(preset => string.Equals(preset.Name, name, StringComparison.Ordinal));
+}
+
+/// <summary>A named session variant; unset fields fall back to the top-level Realtime settings.</summary>
+public sealed class RealtimePreset
+{
+    public string Name { get; set; } = "";
+    public string? Voice { get; set; }
+    public string? Instructions { get; set; }
+    public string? TurnDetection { get; set; }
+}
+
+/// <summary>USD per one million tokens.</summary>
+public sealed class ModelPrice
+{
+    public decimal AudioInput { get; set; }
+    public decimal AudioOutput { get; set; }
+    public decimal TextInput { get; set; }
+    public decimal TextOutput { get; set; }
+    public decimal CachedInput { get; set; }
 }

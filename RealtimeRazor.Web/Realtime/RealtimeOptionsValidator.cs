@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>Checks what data annotations cannot express, naming the configuration key in each message.</summary>
-public sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOptions>, IValidateOptions<OpenAIOptions>
+public sealed partial class RealtimeOptionsValidator : IValidateOptions<RealtimeOptions>, IValidateOptions<OpenAIOptions>
 {
     public ValidateOptionsResult Validate(string? name, RealtimeOptions options)
     {
@@ -14,8 +15,40 @@ public sealed class RealtimeOptionsValidator : IValidateOptions<RealtimeOptions>
             failures.Add($"Realtime:TurnDetection must be one of {string.Join(", ", RealtimeOptions.TurnDetectionModes)} (was '{options.TurnDetection}').");
         if (!Enum.IsDefined(options.Negotiation))
             failures.Add("Realtime:Negotiation must be Relay or Direct.");
+        ValidatePresets(options, failures);
+        foreach (var (model, price) in options.Prices)
+        {
+            foreach (var (field, value) in new[] { ("AudioInput", price.AudioInput), ("AudioOutput", price.AudioOutput), ("TextInput", price.TextInput), ("TextOutput", price.TextOutput), ("CachedInput", price.CachedInput) })
+            {
+                if (value < 0)
+                    failures.Add($"Realtime:Prices:{model}:{field} must not be negative (was {value}).");
+            }
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static void ValidatePresets(RealtimeOptions options, List<string> failures)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var index = 0; index < options.Presets.Count; index++)
+        {
+            var preset = options.Presets[index];
+            var key = $"Realtime:Presets:{index}";
+            if (!PresetName().IsMatch(preset.Name))
+                failures.Add($"{key}:Name must be 1-64 letters, digits, '-', '_' or '.' (was '{preset.Name}').");
+            else if (!seen.Add(preset.Name))
+                failures.Add($"{key}:Name '{preset.Name}' is used by more than one preset; names must be unique.");
+            if (preset.Voice is { } voice && !RealtimeOptions.Voices.Contains(voice))
+                failures.Add($"{key}:Voice must be one of {string.Join(", ", RealtimeOptions.Voices)} (was '{voice}').");
+            if (preset.TurnDetection is { } mode && !RealtimeOptions.TurnDetectionModes.Contains(mode))
+                failures.Add($"{key}:TurnDetection must be one of {string.Join(", ", RealtimeOptions.TurnDetectionModes)} (was '{mode}').");
+            if (preset.Instructions is { Length: > 16_000 })
+                failures.Add($"{key}:Instructions must be at most 16000 characters.");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex PresetName();
 
     public ValidateOptionsResult Validate(string? name, OpenAIOptions options)
     {

@@ -2,35 +2,51 @@ using System.Text.Json.Nodes;
 
 namespace RealtimeRazor.Web.Realtime;
 
+/// <summary>What varies between sessions: the base configuration, a preset, or custom instructions.</summary>
+public sealed record SessionSettings(string Voice, string Instructions, string TurnDetection)
+{
+    public static SessionSettings From(RealtimeOptions options) => new(options.Voice, options.Instructions, options.TurnDetection);
+
+    public static SessionSettings From(RealtimeOptions options, RealtimePreset preset) => new(
+        preset.Voice ?? options.Voice,
+        preset.Instructions ?? options.Instructions,
+        preset.TurnDetection ?? options.TurnDetection);
+}
+
 /// <summary>Builds the GA <c>session</c> object that OpenAI receives when a call or secret is created.</summary>
 public static class SessionConfig
 {
-    public static JsonObject Build(RealtimeOptions options) => new()
+    public static JsonObject Build(RealtimeOptions options) => Build(options, SessionSettings.From(options));
+
+    public static JsonObject Build(RealtimeOptions options, SessionSettings settings) => new()
     {
         ["type"] = "realtime",
         ["model"] = options.Model,
-        ["instructions"] = options.Instructions,
+        ["instructions"] = settings.Instructions,
         ["output_modalities"] = new JsonArray("audio"),
         ["audio"] = new JsonObject
         {
             ["input"] = new JsonObject
             {
                 ["transcription"] = new JsonObject { ["model"] = options.TranscriptionModel },
-                ["turn_detection"] = TurnDetection(options.TurnDetection),
+                ["turn_detection"] = TurnDetection(settings.TurnDetection),
             },
-            ["output"] = new JsonObject { ["voice"] = options.Voice },
+            ["output"] = new JsonObject { ["voice"] = settings.Voice },
         },
     };
 
     /// <summary>Direct mode's request body for <c>POST /realtime/client_secrets</c>.</summary>
-    public static JsonObject ClientSecretRequest(RealtimeOptions options) => new()
+    public static JsonObject ClientSecretRequest(RealtimeOptions options) => ClientSecretRequest(options, SessionSettings.From(options));
+
+    public static JsonObject ClientSecretRequest(RealtimeOptions options, SessionSettings settings) => new()
     {
         ["expires_after"] = new JsonObject { ["anchor"] = "created_at", ["seconds"] = options.ClientSecretSeconds },
-        ["session"] = Build(options),
+        ["session"] = Build(options, settings),
     };
 
     // "none" is sent as an explicit null: the client commits the audio buffer itself (push-to-talk).
-    private static JsonObject? TurnDetection(string mode) => mode switch
+    // Public so the page can restore the configured mode after leaving push-to-talk.
+    public static JsonObject? TurnDetection(string mode) => mode switch
     {
         "none" => null,
         "semantic_vad" => new JsonObject { ["type"] = "semantic_vad", ["eagerness"] = "auto" },
@@ -41,4 +57,31 @@ public static class SessionConfig
             ["interrupt_response"] = true,
         },
     };
+
+    /// <summary>
+    /// Turns the page's choice (a preset name, optional custom instructions) into settings, or a
+    /// problem answer before anything is spent upstream.
+    /// </summary>
+    public static (SessionSettings? Settings, IResult? Problem) Resolve(RealtimeOptions options, string? preset, string? instructions)
+    {
+        var settings = SessionSettings.From(options);
+        if (!string.IsNullOrEmpty(preset))
+        {
+            if (options.FindPreset(preset) is not { } found)
+                return (null, UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Unknown preset",
+                    "This server has no preset by that name. Reload the page to see the current list.", "unknown_preset"));
+            settings = SessionSettings.From(options, found);
+        }
+        if (!string.IsNullOrEmpty(instructions))
+        {
+            if (!options.AllowCustomInstructions)
+                return (null, UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Custom instructions are not allowed",
+                    "This server only accepts its own presets (Realtime:AllowCustomInstructions).", "custom_instructions_disabled"));
+            if (instructions.Length > RealtimeOptions.MaxCustomInstructions)
+                return (null, UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Instructions too long",
+                    $"Custom instructions may be at most {RealtimeOptions.MaxCustomInstructions} characters.", "instructions_too_long"));
+            settings = settings with { Instructions = instructions };
+        }
+        return (settings, null);
+    }
 }

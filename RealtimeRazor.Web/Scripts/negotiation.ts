@@ -1,4 +1,5 @@
 /** How the page gets OpenAI's SDP answer, in the mode the server announces. */
+import { t } from './i18n.js';
 
 export interface PageConfig {
   readonly negotiation: 'Relay' | 'Direct';
@@ -18,6 +19,12 @@ export interface Negotiated {
   readonly hangUpUrl: string | null;
 }
 
+/** What the page may choose about a session: the server turns a preset name into the session itself. */
+export interface SessionChoice {
+  readonly preset: string;
+  readonly instructions: string;
+}
+
 interface ClientSecret {
   readonly value: string;
   readonly callsUrl: string;
@@ -35,43 +42,52 @@ export function readPageConfig(root: HTMLElement): PageConfig {
  * Exchanges the offer for an answer. In Direct mode the secret is minted while the offer is still
  * being made (microphone permission included), so the two waits overlap.
  */
-export async function negotiate(config: PageConfig, offer: Promise<string>, signal: AbortSignal): Promise<Negotiated> {
+export async function negotiate(config: PageConfig, choice: SessionChoice, offer: Promise<string>, signal: AbortSignal): Promise<Negotiated> {
   if (config.negotiation === 'Relay') {
-    const response = await send(config.callsUrl, {
+    const response = await send(withChoice(config.callsUrl, choice), {
       method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: await offer, signal,
-    }, 'this server');
+    }, 'server');
     if (!response.ok) throw new SessionError(await serverProblem(response));
     return { answer: await sdpFrom(response), hangUpUrl: response.headers.get('Location') };
   }
 
-  const secret = mintSecret(config, signal);
+  const secret = mintSecret(config, choice, signal);
   // Nothing waits on a rejected secret until the offer is ready; keep that from being reported as unhandled.
   secret.catch(() => undefined);
   const [sdp, { value, callsUrl }] = [await offer, await secret];
   const response = await send(callsUrl, {
     method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${value}` }, body: sdp, signal,
-  }, 'OpenAI');
+  }, 'openAI');
   if (!response.ok) throw new SessionError(openAIProblem(response));
   const callId = response.headers.get('Location')?.split('/').pop();
   return { answer: await sdpFrom(response), hangUpUrl: callId ? `${config.callsUrl}/${encodeURIComponent(callId)}` : null };
 }
 
-async function mintSecret(config: PageConfig, signal: AbortSignal): Promise<ClientSecret> {
-  const response = await send(config.clientSecretUrl, { method: 'POST', signal }, 'this server');
+/** Only non-empty choices are sent, so a page without presets makes the same requests as before. */
+function withChoice(url: string, choice: SessionChoice): string {
+  const query = new URLSearchParams();
+  if (choice.preset !== '') query.set('preset', choice.preset);
+  if (choice.instructions.trim() !== '') query.set('instructions', choice.instructions.trim());
+  const text = query.toString();
+  return text === '' ? url : `${url}?${text}`;
+}
+
+async function mintSecret(config: PageConfig, choice: SessionChoice, signal: AbortSignal): Promise<ClientSecret> {
+  const response = await send(withChoice(config.clientSecretUrl, choice), { method: 'POST', signal }, 'server');
   if (!response.ok) throw new SessionError(await serverProblem(response));
   const body = (await response.json()) as Partial<ClientSecret>;
   if (typeof body.value !== 'string' || typeof body.callsUrl !== 'string') {
-    throw new SessionError('This server sent an unusable session secret. Try again.');
+    throw new SessionError(t('err.badSecret'));
   }
   return { value: body.value, callsUrl: body.callsUrl };
 }
 
-async function send(url: string, init: RequestInit, who: string): Promise<Response> {
+async function send(url: string, init: RequestInit, who: 'server' | 'openAI'): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new SessionError(`Could not reach ${who}. Check your network connection and try again.`);
+    throw new SessionError(t(who === 'server' ? 'err.unreachableServer' : 'err.unreachableOpenAI'));
   }
 }
 
@@ -79,7 +95,7 @@ async function send(url: string, init: RequestInit, who: string): Promise<Respon
 // that guess from content types turn into something setRemoteDescription cannot read.
 async function sdpFrom(response: Response): Promise<string> {
   const sdp = await response.text();
-  if (!sdp.startsWith('v=0')) throw new SessionError('OpenAI sent an answer this page cannot use. Try again in a moment.');
+  if (!sdp.startsWith('v=0')) throw new SessionError(t('err.badAnswer'));
   return sdp;
 }
 
@@ -92,7 +108,7 @@ async function serverProblem(response: Response): Promise<string> {
   } catch {
     // Not JSON: a proxy in between answered. Fall through to the status.
   }
-  return `The server answered ${response.status}. Try again in a moment.`;
+  return t('err.serverStatus', { status: response.status });
 }
 
 /** OpenAI's own error bodies can quote the secret: only the status is used. */
@@ -100,12 +116,12 @@ function openAIProblem(response: Response): string {
   const retryAfter = Number(response.headers.get('Retry-After'));
   switch (true) {
     case response.status === 401 || response.status === 403:
-      return 'OpenAI refused the session secret. Try connecting again.';
+      return t('err.secretRefused');
     case response.status === 429:
-      return retryAfter > 0 ? `OpenAI is busy. Try again in ${Math.ceil(retryAfter)} s.` : 'OpenAI is busy. Try again in a minute.';
+      return retryAfter > 0 ? t('err.busyRetry', { seconds: Math.ceil(retryAfter) }) : t('err.busy');
     case response.status >= 500:
-      return 'OpenAI is unavailable. Try again in a moment.';
+      return t('err.unavailable');
     default:
-      return `OpenAI refused the connection (${response.status}). Try again; if it keeps failing, tell the site owner.`;
+      return t('err.refused', { status: response.status });
   }
 }

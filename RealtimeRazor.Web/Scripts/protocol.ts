@@ -13,6 +13,27 @@ export interface ConversationItem {
   readonly content?: ReadonlyArray<{ readonly type: string; readonly text?: string; readonly transcript?: string | null }>;
 }
 
+/** `response.usage`: cached tokens are a part of the input tokens, billed at a lower rate. */
+export interface Usage {
+  readonly total_tokens?: number;
+  readonly input_tokens?: number;
+  readonly output_tokens?: number;
+  readonly input_token_details?: {
+    readonly text_tokens?: number;
+    readonly audio_tokens?: number;
+    readonly cached_tokens?: number;
+    readonly cached_tokens_details?: { readonly text_tokens?: number; readonly audio_tokens?: number };
+  };
+  readonly output_token_details?: { readonly text_tokens?: number; readonly audio_tokens?: number };
+}
+
+export interface ResponseSummary {
+  readonly id: string;
+  readonly status?: 'completed' | 'cancelled' | 'failed' | 'incomplete' | 'in_progress';
+  readonly output?: ReadonlyArray<{ readonly id: string; readonly type?: string }>;
+  readonly usage?: Usage | null;
+}
+
 export interface ServerEvents {
   'conversation.item.added': { item: ConversationItem; previous_item_id?: string | null };
   'conversation.item.done': { item: ConversationItem; previous_item_id?: string | null };
@@ -24,6 +45,13 @@ export interface ServerEvents {
   'response.output_audio_transcript.done': { item_id: string; transcript: string };
   'response.output_text.delta': { item_id: string; delta: string };
   'response.output_text.done': { item_id: string; text: string };
+  'input_audio_buffer.speech_started': { item_id?: string };
+  'input_audio_buffer.speech_stopped': { item_id?: string };
+  'output_audio_buffer.started': { response_id?: string };
+  'output_audio_buffer.stopped': { response_id?: string };
+  'output_audio_buffer.cleared': { response_id?: string };
+  'response.created': { response: { id: string } };
+  'response.done': { response: ResponseSummary };
   'error': { error: { type?: string; code?: string | null; message?: string } };
 }
 

@@ -1,4 +1,5 @@
-import { negotiate, SessionError, type PageConfig } from './negotiation.js';
+import { t } from './i18n.js';
+import { negotiate, SessionError, type PageConfig, type SessionChoice } from './negotiation.js';
 import { is, parseEvent, type RealtimeEvent } from './protocol.js';
 
 const connectTimeoutMs = 15_000;
@@ -29,10 +30,12 @@ export class RealtimeSession {
   }
 
   /** Connects, or cleans up everything it started and throws a SessionError worded for the user. */
-  static async start(config: PageConfig, audio: HTMLAudioElement, callbacks: SessionCallbacks, signal: AbortSignal): Promise<RealtimeSession> {
+  static async start(
+    config: PageConfig, choice: SessionChoice, audio: HTMLAudioElement, callbacks: SessionCallbacks, signal: AbortSignal, microphoneId = '',
+  ): Promise<RealtimeSession> {
     const session = new RealtimeSession(audio, callbacks);
     try {
-      await session.#connect(config, signal);
+      await session.#connect(config, choice, microphoneId, signal);
       return session;
     } catch (error) {
       await session.close();
@@ -42,6 +45,37 @@ export class RealtimeSession {
 
   get microphone(): MediaStream | null {
     return this.#microphone;
+  }
+
+  /** Mute and push-to-talk: a disabled track keeps the call up but sends silence. */
+  setMicrophoneEnabled(enabled: boolean): void {
+    this.#microphone?.getAudioTracks().forEach((track) => { track.enabled = enabled; });
+  }
+
+  /**
+   * Moves the call to another microphone without renegotiating: the new track replaces the old one
+   * on the same sender, so OpenAI sees no change but the sound. The old device is released.
+   */
+  async switchMicrophone(deviceId: string): Promise<MediaStream> {
+    const sender = this.#pc.getSenders().find((candidate) => candidate.track?.kind === 'audio');
+    const previous = this.#microphone;
+    const enabled = previous?.getAudioTracks()[0]?.enabled ?? true;
+    const next = await requestMicrophone(deviceId);
+    const track = next.getAudioTracks()[0];
+    if (this.#closed || sender === undefined || track === undefined) {
+      next.getTracks().forEach((stale) => stale.stop());
+      throw new SessionError(t('err.switchMic'));
+    }
+    track.enabled = enabled;
+    try {
+      await sender.replaceTrack(track);
+    } catch {
+      next.getTracks().forEach((stale) => stale.stop());
+      throw new SessionError(t('err.switchMic'));
+    }
+    this.#microphone = next;
+    previous?.getTracks().forEach((old) => old.stop());
+    return next;
   }
 
   send(event: RealtimeEvent): void {
@@ -65,7 +99,7 @@ export class RealtimeSession {
     }
   }
 
-  async #connect(config: PageConfig, signal: AbortSignal): Promise<void> {
+  async #connect(config: PageConfig, choice: SessionChoice, microphoneId: string, signal: AbortSignal): Promise<void> {
     this.#pc.addEventListener('track', (event) => {
       const stream = event.streams[0] ?? new MediaStream([event.track]);
       this.#audio.srcObject = stream;
@@ -73,28 +107,28 @@ export class RealtimeSession {
       this.#callbacks.onRemoteStream(stream);
     });
     this.#channel.addEventListener('message', (message) => this.#onMessage(message.data));
-    this.#channel.addEventListener('close', () => this.#end('OpenAI closed the session. Click Connect to start a new one.'));
+    this.#channel.addEventListener('close', () => this.#end(t('err.closed')));
     this.#pc.addEventListener('connectionstatechange', () => {
       if (this.#pc.connectionState === 'failed') {
-        this.#end('The audio connection to OpenAI was lost. Check your network and click Connect to try again.');
+        this.#end(t('err.lost'));
       }
     });
 
-    const offer = this.#offerWithMicrophone();
+    const offer = this.#offerWithMicrophone(microphoneId);
     // Relay awaits the offer before any upstream call, so a refused microphone costs nothing.
     offer.catch(() => undefined);
-    const { answer, hangUpUrl } = await negotiate(config, offer, signal);
+    const { answer, hangUpUrl } = await negotiate(config, choice, offer, signal);
     this.#hangUpUrl = hangUpUrl;
     await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer });
     await this.#opened();
     this.#live = true;
   }
 
-  async #offerWithMicrophone(): Promise<string> {
-    const microphone = await requestMicrophone();
+  async #offerWithMicrophone(microphoneId: string): Promise<string> {
+    const microphone = await requestMicrophone(microphoneId);
     if (this.#closed) {
       microphone.getTracks().forEach((track) => track.stop());
-      throw new SessionError('Connecting was cancelled.');
+      throw new SessionError(t('err.cancelled'));
     }
     this.#microphone = microphone;
     for (const track of microphone.getAudioTracks()) this.#pc.addTrack(track, microphone);
@@ -107,7 +141,7 @@ export class RealtimeSession {
     return new Promise((resolve, reject) => {
       const fail = (): void => {
         cleanup();
-        reject(new SessionError('Could not open an audio connection to OpenAI. A firewall or VPN may be blocking WebRTC; try another network.'));
+        reject(new SessionError(t('err.noPath')));
       };
       const check = (): void => {
         if (this.#channel.readyState === 'open') {
@@ -136,9 +170,9 @@ export class RealtimeSession {
     if (event === null) return;
     this.#callbacks.onEvent('in', event);
     if (!is(event, 'error')) return;
-    const message = event.error.message ?? 'OpenAI reported an error.';
+    const message = event.error.message ?? t('err.openAI');
     if (event.error.code === 'session_expired') {
-      this.#end('The session reached its time limit on OpenAI. Click Connect to start a new one.');
+      this.#end(t('err.expired'));
     } else {
       this.#callbacks.onRecoverableError(message);
     }
@@ -151,27 +185,27 @@ export class RealtimeSession {
   }
 }
 
-async function requestMicrophone(): Promise<MediaStream> {
+async function requestMicrophone(deviceId: string): Promise<MediaStream> {
   if (navigator.mediaDevices?.getUserMedia === undefined) {
-    throw new SessionError('This browser cannot use a microphone here. Open the site over https in a current browser.');
+    throw new SessionError(t('err.noMediaDevices'));
   }
+  const audio: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  if (deviceId !== '') audio.deviceId = { exact: deviceId };
   try {
-    return await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    });
+    return await navigator.mediaDevices.getUserMedia({ audio });
   } catch (error) {
     const name = error instanceof DOMException ? error.name : '';
     switch (name) {
       case 'NotAllowedError':
       case 'SecurityError':
-        throw new SessionError('Microphone access was denied. Allow the microphone for this site (the icon in the address bar) and click Connect again.');
+        throw new SessionError(t('err.micDenied'));
       case 'NotFoundError':
       case 'OverconstrainedError':
-        throw new SessionError('No microphone was found. Connect one and click Connect again.');
+        throw new SessionError(t('err.noMic'));
       case 'NotReadableError':
-        throw new SessionError('The microphone could not be started; another app may be using it.');
+        throw new SessionError(t('err.micBusy'));
       default:
-        throw new SessionError('The microphone could not be opened. Check your browser settings and try again.');
+        throw new SessionError(t('err.micOther'));
     }
   }
 }

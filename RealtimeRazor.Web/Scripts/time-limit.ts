@@ -1,3 +1,5 @@
+import { t } from './i18n.js';
+
 /**
  * The session's remaining time, shown while connected. The page ends the session itself at zero;
  * in Relay mode the server also hangs the call up, so a closed tab cannot keep it running.
@@ -21,7 +23,7 @@ export class TimeLimit {
     const endsAt = Date.now() + this.#seconds * 1000;
     const tick = (): void => {
       const left = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
-      this.#display.textContent = `Time left ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+      this.#display.textContent = t('timeLeft', { time: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}` });
       if (left === 0) {
         this.stop();
         onExpired();

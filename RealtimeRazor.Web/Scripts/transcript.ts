@@ -1,8 +1,19 @@
+import { t } from './i18n.js';
 import { is, type ConversationItem, type RealtimeEvent } from './protocol.js';
 
-type Speaker = 'user' | 'assistant';
+export type Speaker = 'user' | 'assistant';
 
-const speakerLabels: Record<Speaker, string> = { user: 'You', assistant: 'Assistant' };
+export function speakerLabel(speaker: Speaker): string {
+  return t(speaker === 'user' ? 'you' : 'assistant');
+}
+
+/** One finished or streaming line, in conversation order, for export and for carrying into a new session. */
+export interface TranscriptEntry {
+  readonly itemId: string;
+  readonly speaker: Speaker;
+  readonly text: string;
+  readonly interrupted: boolean;
+}
 
 interface Line {
   readonly element: HTMLLIElement;
@@ -32,19 +43,46 @@ export class Transcript {
     } else if (is(event, 'conversation.item.input_audio_transcription.delta')) {
       this.#append(event.item_id, 'user', event.delta);
     } else if (is(event, 'conversation.item.input_audio_transcription.completed')) {
-      this.#finish(event.item_id, 'user', event.transcript.trim() || '(no speech recognised)');
+      this.#finish(event.item_id, 'user', event.transcript.trim() || t('noSpeech'));
     } else if (is(event, 'conversation.item.input_audio_transcription.failed')) {
-      this.#finish(event.item_id, 'user', '(transcription unavailable)');
+      this.#finish(event.item_id, 'user', t('transcriptionUnavailable'));
     } else if (is(event, 'response.output_audio_transcript.delta') || is(event, 'response.output_text.delta')) {
       this.#append(event.item_id, 'assistant', event.delta);
     } else if (is(event, 'response.output_audio_transcript.done')) {
       this.#finish(event.item_id, 'assistant', event.transcript);
     } else if (is(event, 'response.output_text.done')) {
       this.#finish(event.item_id, 'assistant', event.text);
+    } else if (is(event, 'response.done')) {
+      // Cancelled by the Interrupt button or by the user talking over it (server VAD).
+      if (event.response.status === 'cancelled') event.response.output?.forEach((item) => this.markInterrupted(item.id));
     } else {
       return false;
     }
     return true;
+  }
+
+  /** Marks a reply that was cut off, visibly and for screen readers (the marker is part of the line's text). */
+  markInterrupted(itemId: string): void {
+    const line = this.#lines.get(itemId);
+    if (line === undefined || line.element.dataset['interrupted'] === 'true') return;
+    line.element.dataset['interrupted'] = 'true';
+    line.element.removeAttribute('aria-busy');
+    const note = document.createElement('span');
+    note.className = 'note';
+    note.textContent = t('interrupted');
+    line.element.append(' ', note);
+  }
+
+  entries(): TranscriptEntry[] {
+    const entries: TranscriptEntry[] = [];
+    for (const element of this.#list.querySelectorAll<HTMLLIElement>(':scope > li')) {
+      const speaker = element.dataset['speaker'];
+      const itemId = element.dataset['itemId'];
+      if (element.hidden || itemId === undefined || (speaker !== 'user' && speaker !== 'assistant')) continue;
+      const text = element.querySelector('.text')?.textContent ?? '';
+      entries.push({ itemId, speaker, text, interrupted: element.dataset['interrupted'] === 'true' });
+    }
+    return entries;
   }
 
   clear(): void {
@@ -112,7 +150,7 @@ export class Transcript {
     const label = document.createElement('span');
     label.className = 'speaker';
     label.id = `speaker-${this.#nextId++}`;
-    label.textContent = speakerLabels[speaker];
+    label.textContent = speakerLabel(speaker);
     line.element.prepend(label);
     line.element.setAttribute('aria-labelledby', label.id);
     line.element.dataset['speaker'] = speaker;

@@ -1,0 +1,79 @@
+import { t } from './i18n.js';
+
+type SinkableAudio = HTMLAudioElement & { setSinkId(id: string): Promise<void> };
+
+function canChooseSpeaker(audio: HTMLAudioElement): audio is SinkableAudio {
+  return typeof (audio as Partial<SinkableAudio>).setSinkId === 'function';
+}
+
+export interface DeviceCallbacks {
+  /** The user picked another microphone; '' is the system default. */
+  onMicrophone(deviceId: string): void;
+  onError(message: string): void;
+}
+
+/**
+ * Microphone and speaker pickers. Browsers hide device names until the microphone is allowed,
+ * so the lists are filled again once a session has the microphone, and whenever devices change.
+ */
+export class DevicePicker {
+  readonly #microphones: HTMLSelectElement;
+  readonly #speakers: HTMLSelectElement;
+  readonly #audio: HTMLAudioElement;
+  readonly #callbacks: DeviceCallbacks;
+  readonly #listeners = new AbortController();
+
+  constructor(microphones: HTMLSelectElement, speakers: HTMLSelectElement, speakerField: HTMLElement, audio: HTMLAudioElement, callbacks: DeviceCallbacks) {
+    this.#microphones = microphones;
+    this.#speakers = speakers;
+    this.#audio = audio;
+    this.#callbacks = callbacks;
+    const { signal } = this.#listeners;
+    // Only offered where the browser can route audio to a chosen device (not Safari or Firefox on phones).
+    speakerField.hidden = !canChooseSpeaker(audio);
+    microphones.addEventListener('change', () => callbacks.onMicrophone(microphones.value), { signal });
+    speakers.addEventListener('change', () => void this.#applySpeaker(), { signal });
+    navigator.mediaDevices?.addEventListener('devicechange', () => void this.refresh(), { signal });
+  }
+
+  get microphoneId(): string {
+    return this.#microphones.value;
+  }
+
+  async refresh(): Promise<void> {
+    if (navigator.mediaDevices?.enumerateDevices === undefined) return;
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    fill(this.#microphones, devices.filter((device) => device.kind === 'audioinput'), 'microphoneN');
+    fill(this.#speakers, devices.filter((device) => device.kind === 'audiooutput'), 'speakerN');
+  }
+
+  dispose(): void {
+    this.#listeners.abort();
+  }
+
+  async #applySpeaker(): Promise<void> {
+    if (!canChooseSpeaker(this.#audio)) return;
+    try {
+      await this.#audio.setSinkId(this.#speakers.value);
+    } catch {
+      this.#callbacks.onError(t('err.switchSpeaker'));
+    }
+  }
+}
+
+/** Keeps the current choice when it still exists; the first option is always the system default. */
+function fill(select: HTMLSelectElement, devices: readonly MediaDeviceInfo[], fallbackKey: string): void {
+  const current = select.value;
+  const keep = select.options[0];
+  const options = devices
+    // Before permission, ids are blank; "default" duplicates the first option.
+    .filter((device) => device.deviceId !== '' && device.deviceId !== 'default')
+    .map((device, index) => {
+      const option = document.createElement('option');
+      option.value = device.deviceId;
+      option.textContent = device.label || t(fallbackKey, { n: index + 1 });
+      return option;
+    });
+  select.replaceChildren(...(keep === undefined ? [] : [keep]), ...options);
+  select.value = options.some((option) => option.value === current) ? current : '';
+}

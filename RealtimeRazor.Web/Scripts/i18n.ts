@@ -1,0 +1,44 @@
+/** The page's language and everything else the server renders for the scripts (#page-data). */
+
+export interface Price {
+  /** USD per one million tokens. */
+  readonly audioInput: number;
+  readonly audioOutput: number;
+  readonly textInput: number;
+  readonly textOutput: number;
+  readonly cachedInput: number;
+}
+
+export interface PresetInfo {
+  /** "" is the server's base configuration. */
+  readonly name: string;
+  /** The session's turn_detection; null means the server configured push-to-talk. */
+  readonly turnDetection: Readonly<Record<string, unknown>> | null;
+}
+
+export interface PageData {
+  readonly language: string;
+  readonly strings: Readonly<Record<string, string>>;
+  readonly presets: readonly PresetInfo[];
+  readonly price: Price | null;
+}
+
+function read(): PageData {
+  const text = document.getElementById('page-data')?.textContent;
+  if (text === undefined || text === null) throw new Error('The page is missing #page-data.');
+  return JSON.parse(text) as PageData;
+}
+
+export const pageData: PageData = read();
+
+/** The string for `key` in the page's language, with each {name} replaced. */
+export function t(key: string, values: Readonly<Record<string, string | number>> = {}): string {
+  // The key itself is a visible but harmless fallback if the server's table lacks it.
+  let text = pageData.strings[key] ?? key;
+  for (const [name, value] of Object.entries(values)) text = text.replaceAll(`{${name}}`, String(value));
+  return text;
+}
+
+export function formatNumber(value: number, options: Intl.NumberFormatOptions = {}): string {
+  return new Intl.NumberFormat(pageData.language, options).format(value);
+}

@@ -1,0 +1,86 @@
+import { formatNumber, t, type Price } from './i18n.js';
+import type { Usage } from './protocol.js';
+
+export interface UsageTotals {
+  total: number;
+  input: number;
+  output: number;
+  inputText: number;
+  inputAudio: number;
+  cached: number;
+  cachedText: number;
+  cachedAudio: number;
+  outputText: number;
+  outputAudio: number;
+}
+
+const empty = (): UsageTotals => ({
+  total: 0, input: 0, output: 0, inputText: 0, inputAudio: 0, cached: 0, cachedText: 0, cachedAudio: 0, outputText: 0, outputAudio: 0,
+});
+
+/**
+ * Cost as OpenAI bills it: cached input tokens at the cached rate instead of their text or audio
+ * rate. When a response does not say which cached tokens were audio, they are counted as audio
+ * first, since in a voice session the cached context is mostly audio.
+ */
+export function estimateCost(totals: UsageTotals, price: Price): number {
+  const perToken = (perMillion: number): number => perMillion / 1_000_000;
+  return (totals.inputAudio - totals.cachedAudio) * perToken(price.audioInput)
+    + (totals.inputText - totals.cachedText) * perToken(price.textInput)
+    + totals.cached * perToken(price.cachedInput)
+    + totals.outputAudio * perToken(price.audioOutput)
+    + totals.outputText * perToken(price.textOutput);
+}
+
+/** Running token totals and estimated cost from each response.done, shown as they change. */
+export class UsageMeter {
+  readonly #fields: { total: HTMLElement; input: HTMLElement; output: HTMLElement; cost: HTMLElement };
+  readonly #price: Price | null;
+  #totals = empty();
+
+  constructor(fields: { total: HTMLElement; input: HTMLElement; output: HTMLElement; cost: HTMLElement }, price: Price | null) {
+    this.#fields = fields;
+    this.#price = price;
+    this.#render();
+  }
+
+  get totals(): Readonly<UsageTotals> {
+    return this.#totals;
+  }
+
+  add(usage: Usage): void {
+    const totals = this.#totals;
+    const input = usage.input_token_details ?? {};
+    const output = usage.output_token_details ?? {};
+    const inputAudio = input.audio_tokens ?? 0;
+    const cached = input.cached_tokens ?? 0;
+    const cachedAudio = input.cached_tokens_details?.audio_tokens ?? Math.min(cached, inputAudio);
+    totals.total += usage.total_tokens ?? 0;
+    totals.input += usage.input_tokens ?? 0;
+    totals.output += usage.output_tokens ?? 0;
+    totals.inputText += input.text_tokens ?? 0;
+    totals.inputAudio += inputAudio;
+    totals.cached += cached;
+    totals.cachedAudio += cachedAudio;
+    totals.cachedText += input.cached_tokens_details?.text_tokens ?? cached - cachedAudio;
+    totals.outputText += output.text_tokens ?? 0;
+    totals.outputAudio += output.audio_tokens ?? 0;
+    this.#render();
+  }
+
+  reset(): void {
+    this.#totals = empty();
+    this.#render();
+  }
+
+  #render(): void {
+    const totals = this.#totals;
+    this.#fields.total.textContent = formatNumber(totals.total);
+    this.#fields.input.textContent = formatNumber(totals.input);
+    this.#fields.output.textContent = formatNumber(totals.output);
+    const cost = this.#price === null ? null : estimateCost(totals, this.#price);
+    this.#fields.cost.textContent = cost === null
+      ? t('costUnknown')
+      : formatNumber(cost, { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });
+  }
+}
