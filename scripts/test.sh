@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration, browser) from a fresh Debian machine with the .NET SDK:
-# installs what the browser tests need when it is missing, then restores, builds and tests.
+# installs what the browser tests need when it is missing (Chromium, nginx), then restores, builds and tests.
 # Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter "FullyQualifiedName~Browser".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 missing=()
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+# The self-hosting tests run the repository's nginx config in real nginx.
+if [ -z "${NGINX_PATH:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  missing+=(nginx-light)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing from Debian's packages: ${missing[*]}"

@@ -63,9 +63,6 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
             "AssistantYes, take an umbrella tomorrow.",
         });
 
-        if (mode == "Relay" && Environment.GetEnvironmentVariable("README_SCREENSHOT") is { Length: > 0 } screenshot)
-            await voice.Page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
-
         // Every event is in the log, in both directions.
         var log = voice.Page.Locator("details.event-log");
         await log.Locator("summary").ClickAsync();
@@ -94,6 +91,24 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
         await voice.ConnectAsync();
         Assert.Equal(2, await voice.Peer.EvaluateAsync<int>("() => window.fakeOpenAI.callCount()"));
         await voice.WaitForMicrophoneAtPeerAsync();
+    }
+
+    [Fact]
+    public async Task With_the_microphone_already_allowed_the_offer_does_not_wait_for_the_device()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.Context.GrantPermissionsAsync(["microphone"]);
+
+        await voice.ConnectAsync();
+
+        // An offer made before the device opened names no stream for its audio sender.
+        var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls")).RequestMessage!;
+        var offer = (await Multipart.ReadFieldsAsync(call.Headers!["Content-Type"].Single(), call.Body!))["sdp"];
+        Assert.Contains("a=msid:- ", offer, StringComparison.Ordinal);
+        // The microphone still reaches OpenAI once it opens. (Before permission is granted the page waits
+        // for it: ErrorPathTests shows a refused microphone costs no upstream call.)
+        await voice.WaitForMicrophoneAtPeerAsync();
+        Assert.Equal(1, await voice.LiveMicrophoneTracksAsync());
     }
 
     [Fact]

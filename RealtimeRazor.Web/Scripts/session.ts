@@ -114,24 +114,52 @@ export class RealtimeSession {
       }
     });
 
-    const offer = this.#offerWithMicrophone(microphoneId);
-    // Relay awaits the offer before any upstream call, so a refused microphone costs nothing.
+    const microphone = this.#openMicrophone(microphoneId);
+    microphone.catch(() => undefined);
+    const offer = (await microphoneAlreadyAllowed()) ? this.#offerBeforeMicrophone(microphone) : this.#offerWithMicrophone(microphone);
     offer.catch(() => undefined);
     const { answer, hangUpUrl } = await negotiate(config, choice, offer, signal);
     this.#hangUpUrl = hangUpUrl;
     await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    // After an early offer a failing microphone still ends the attempt; start() then hangs the call up.
+    await microphone;
     await this.#opened();
     this.#live = true;
   }
 
-  async #offerWithMicrophone(microphoneId: string): Promise<string> {
+  async #openMicrophone(microphoneId: string): Promise<MediaStream> {
     const microphone = await requestMicrophone(microphoneId);
     if (this.#closed) {
       microphone.getTracks().forEach((track) => track.stop());
       throw new SessionError(t('err.cancelled'));
     }
     this.#microphone = microphone;
-    for (const track of microphone.getAudioTracks()) this.#pc.addTrack(track, microphone);
+    return microphone;
+  }
+
+  /** Waits for the microphone first: Relay then makes no upstream call until the user has allowed it. */
+  async #offerWithMicrophone(microphone: Promise<MediaStream>): Promise<string> {
+    const stream = await microphone;
+    for (const track of stream.getAudioTracks()) this.#pc.addTrack(track, stream);
+    return this.#createOffer();
+  }
+
+  /**
+   * With the permission already granted there is no prompt to wait for, so the offer (and OpenAI's
+   * round trip) need not wait for the device to open: the track joins its sender when it arrives.
+   */
+  async #offerBeforeMicrophone(microphone: Promise<MediaStream>): Promise<string> {
+    const { sender } = this.#pc.addTransceiver('audio', { direction: 'sendrecv' });
+    void microphone.then(async (stream) => {
+      const [track] = stream.getAudioTracks();
+      if (track === undefined) return;
+      await sender.replaceTrack(track);
+      sender.setStreams(stream);
+    }).catch(() => undefined);
+    return this.#createOffer();
+  }
+
+  async #createOffer(): Promise<string> {
     const offer = await this.#pc.createOffer();
     await this.#pc.setLocalDescription(offer);
     return offer.sdp ?? '';
@@ -182,6 +210,18 @@ export class RealtimeSession {
     if (!this.#live) return;
     this.#live = false;
     this.#callbacks.onEnded(message);
+  }
+}
+
+/** Allowed, and a device to open: only then is an offer made before the microphone is open. */
+async function microphoneAlreadyAllowed(): Promise<boolean> {
+  try {
+    const permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
+    return permission.state === 'granted'
+      && (await navigator.mediaDevices.enumerateDevices()).some((device) => device.kind === 'audioinput');
+  } catch {
+    // Browsers that cannot report it take the cautious path.
+    return false;
   }
 }
 
