@@ -21,21 +21,8 @@ try
     builder.AddHealth();
     builder.Services.AddRazorPages();
     builder.Services.AddProblemDetails();
-    // Only HTML is compressed here: static assets are precompressed at build time by MapStaticAssets,
-    // and SDP answers are small and sent once. BREACH needs request input reflected next to a secret:
-    // the voice page reflects nothing, and the sign-in page (which reflects ReturnUrl) opts out.
-    builder.Services.AddResponseCompression(options =>
-    {
-        options.EnableForHttps = true;
-        options.MimeTypes = ["text/html"];
-    });
-    builder.Services.Configure<RequestLocalizationOptions>(options =>
-    {
-        // Accept-Language picks the language until the switcher sets the culture cookie.
-        options.SupportedCultures = [.. UiStrings.Cultures];
-        options.SupportedUICultures = [.. UiStrings.Cultures];
-        options.SetDefaultCulture("en");
-    });
+    builder.AddPageCompression();
+    builder.AddUiLocalization();
 
     var app = builder.Build();
 
