@@ -10,7 +10,8 @@ public static partial class PageAssets
     [GeneratedRegex("<script\\b[^>]*\\bsrc=\"([^\"]+)\"", RegexOptions.IgnoreCase)]
     private static partial Regex ScriptSrc();
 
-    [GeneratedRegex("<link\\b[^>]*\\bhref=\"([^\"]+)\"", RegexOptions.IgnoreCase)]
+    // Stylesheets only: the page's icon link is an inline data: URL, nothing to fetch.
+    [GeneratedRegex("<link\\b[^>]*\\brel=\"stylesheet\"[^>]*\\bhref=\"([^\"]+)\"", RegexOptions.IgnoreCase)]
     private static partial Regex LinkHref();
 
     [GeneratedRegex("""<script\b[^>]*type="importmap"[^>]*>(.*?)</script>""", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
