@@ -14,7 +14,7 @@ export class Waveform {
   readonly #samples: Float32Array<ArrayBuffer>;
   readonly #color: string;
   #frame = 0;
-  #lastDrawn = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #flat = false;
 
   constructor(canvas: HTMLCanvasElement, context: AudioContext, stream: MediaStream) {
@@ -30,22 +30,31 @@ export class Waveform {
   }
 
   dispose(): void {
-    cancelAnimationFrame(this.#frame);
+    this.#stop();
     document.removeEventListener('visibilitychange', this.#onVisibility);
     this.#source.disconnect();
     this.#clear();
   }
 
   readonly #onVisibility = (): void => {
-    cancelAnimationFrame(this.#frame);
+    this.#stop();
     this.#flat = false;
-    if (!document.hidden) this.#frame = requestAnimationFrame(this.#draw);
+    if (!document.hidden) this.#schedule();
   };
 
-  readonly #draw = (now: number): void => {
-    this.#frame = requestAnimationFrame(this.#draw);
-    if (now - this.#lastDrawn < frameIntervalMs) return;
-    this.#lastDrawn = now;
+  // A frame is asked for only when one will be drawn: an idle animation-frame loop still costs the
+  // browser a rendering update every display refresh.
+  #schedule(): void {
+    this.#timer = setTimeout(() => { this.#frame = requestAnimationFrame(this.#draw); }, frameIntervalMs);
+  }
+
+  #stop(): void {
+    clearTimeout(this.#timer);
+    cancelAnimationFrame(this.#frame);
+  }
+
+  readonly #draw = (): void => {
+    this.#schedule();
     this.#analyser.getFloatTimeDomainData(this.#samples);
     const flat = this.#samples.every((sample) => Math.abs(sample) < silence);
     if (flat && this.#flat) return;

@@ -57,6 +57,12 @@ public sealed class AppProcess : IAsyncDisposable
         start.Environment["OpenAI__BaseUrl"] = openAIBaseUrl;
         start.Environment["OpenAI__ApiKey"] = FakeOpenAI.ApiKey;
         start.Environment["Realtime__Negotiation"] = negotiation;
+        // Loopback only. The production limits (10 sessions a minute, 2 at once per client) would turn
+        // most benchmark offers into 429s from the one address the load comes from.
+        start.Environment["Access__Mode"] = "Open";
+        start.Environment["Access__RateLimit__SessionsPerWindow"] = "1000000";
+        start.Environment["Access__MaxSessionsPerUser"] = "1000000";
+        start.Environment["Access__MaxSessions"] = "1000000";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             start.Environment[key] = value;
 
