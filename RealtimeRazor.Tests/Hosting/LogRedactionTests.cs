@@ -113,7 +113,7 @@ public sealed class LogRedactionTests : IDisposable
     [InlineData(201, "body that is not SDP")]
     public async Task A_failing_call_logs_no_key_and_no_SDP(int status, string expected)
     {
-        fake.FailInstead("/realtime/calls", status, body: ErrorBody);
+        fake.Fail("/realtime/calls", status, body: ErrorBody);
         var (client, sink) = Start();
 
         using var response = await client.PostAsync("/api/realtime/calls", Offer());
@@ -125,7 +125,7 @@ public sealed class LogRedactionTests : IDisposable
     [Fact]
     public async Task A_timed_out_call_logs_no_key_and_no_SDP()
     {
-        fake.FailInstead("/realtime/calls", 201, "application/sdp", FakeOpenAI.StaticAnswer, delay: TimeSpan.FromSeconds(3));
+        fake.Fail("/realtime/calls", 201, "application/sdp", FakeOpenAI.StaticAnswer, delay: TimeSpan.FromSeconds(3));
         var (client, sink) = Start(new() { ["OpenAI:TimeoutSeconds"] = "1" });
 
         using var response = await client.PostAsync("/api/realtime/calls", Offer());

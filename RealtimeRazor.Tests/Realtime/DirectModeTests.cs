@@ -92,7 +92,7 @@ public sealed class DirectModeTests
     public async Task Mint_failures_are_mapped_like_call_failures(int upstream, HttpStatusCode expected, string code)
     {
         using var app = Direct();
-        app.Fake.FailInstead("/realtime/client_secrets", upstream,
+        app.Fake.Fail("/realtime/client_secrets", upstream,
             body: $$$"""{"error":{"message":"Incorrect API key provided: {{{FakeOpenAI.ApiKey}}}","code":"invalid_api_key"}}""");
 
         using var response = await app.Client.PostAsync("/api/realtime/client-secret", null);
@@ -112,7 +112,7 @@ public sealed class DirectModeTests
     public async Task An_unreadable_secret_is_an_invalid_answer(string body)
     {
         using var app = Direct();
-        app.Fake.FailInstead("/realtime/client_secrets", 200, body: body);
+        app.Fake.Fail("/realtime/client_secrets", 200, body: body);
 
         using var response = await app.Client.PostAsync("/api/realtime/client-secret", null);
 

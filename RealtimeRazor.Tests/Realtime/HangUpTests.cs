@@ -71,7 +71,7 @@ public sealed class HangUpTests : IDisposable
     public async Task A_call_OpenAI_no_longer_knows_gets_404()
     {
         using var created = await app.PostOfferAsync();
-        app.Fake.FailInstead($"/realtime/calls/{FakeOpenAI.CallId}/hangup", 404, body: """{"error":{"message":"Call not found","code":"call_not_found"}}""");
+        app.Fake.Fail($"/realtime/calls/{FakeOpenAI.CallId}/hangup", 404, body: """{"error":{"message":"Call not found","code":"call_not_found"}}""");
 
         using var response = await app.Client.DeleteAsync(created.Headers.Location);
 
@@ -83,7 +83,7 @@ public sealed class HangUpTests : IDisposable
     public async Task A_refused_key_on_hang_up_gets_502()
     {
         using var created = await app.PostOfferAsync();
-        app.Fake.FailInstead($"/realtime/calls/{FakeOpenAI.CallId}/hangup", 401);
+        app.Fake.Fail($"/realtime/calls/{FakeOpenAI.CallId}/hangup", 401);
 
         using var response = await app.Client.DeleteAsync(created.Headers.Location);
 

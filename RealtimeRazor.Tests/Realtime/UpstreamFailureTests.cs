@@ -40,7 +40,7 @@ public sealed class UpstreamFailureTests
     public async Task An_upstream_error_status_is_mapped(int upstream, HttpStatusCode expected, string code)
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", upstream, body: ErrorBody("invalid_api_key"));
+        app.Fake.Fail("/realtime/calls", upstream, body: ErrorBody("invalid_api_key"));
 
         using var response = await app.PostOfferAsync();
 
@@ -54,7 +54,7 @@ public sealed class UpstreamFailureTests
     public async Task A_rate_limit_passes_Retry_After_on()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 429, body: ErrorBody("rate_limit_exceeded"), headers: new Dictionary<string, string> { ["Retry-After"] = "7" });
+        app.Fake.Fail("/realtime/calls", 429, body: ErrorBody("rate_limit_exceeded"), headers: new Dictionary<string, string> { ["Retry-After"] = "7" });
 
         using var response = await app.PostOfferAsync();
 
@@ -68,7 +68,7 @@ public sealed class UpstreamFailureTests
     public async Task A_rate_limit_without_Retry_After_sends_none()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 429, body: ErrorBody("rate_limit_exceeded"));
+        app.Fake.Fail("/realtime/calls", 429, body: ErrorBody("rate_limit_exceeded"));
 
         using var response = await app.PostOfferAsync();
 
@@ -81,7 +81,7 @@ public sealed class UpstreamFailureTests
     public async Task A_rejection_names_OpenAIs_code_but_not_its_message()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 400, body: ErrorBody("invalid_session_config"));
+        app.Fake.Fail("/realtime/calls", 400, body: ErrorBody("invalid_session_config"));
 
         using var response = await app.PostOfferAsync();
 
@@ -95,7 +95,7 @@ public sealed class UpstreamFailureTests
     public async Task An_error_code_that_quotes_the_key_is_not_repeated()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 400, body: ErrorBody(FakeOpenAI.ApiKey));
+        app.Fake.Fail("/realtime/calls", 400, body: ErrorBody(FakeOpenAI.ApiKey));
 
         using var response = await app.PostOfferAsync();
 
@@ -107,7 +107,7 @@ public sealed class UpstreamFailureTests
     public async Task A_non_json_error_body_is_still_mapped()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 500, "text/html", $"<html>{MessageMarker} {FakeOpenAI.ApiKey}</html>");
+        app.Fake.Fail("/realtime/calls", 500, "text/html", $"<html>{MessageMarker} {FakeOpenAI.ApiKey}</html>");
 
         using var response = await app.PostOfferAsync();
 
@@ -120,7 +120,7 @@ public sealed class UpstreamFailureTests
     public async Task A_success_whose_body_is_not_SDP_is_an_invalid_answer()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 201, body: ErrorBody("not_really_an_error"));
+        app.Fake.Fail("/realtime/calls", 201, body: ErrorBody("not_really_an_error"));
 
         using var response = await app.PostOfferAsync();
 
@@ -133,7 +133,7 @@ public sealed class UpstreamFailureTests
     public async Task An_empty_success_is_an_invalid_answer()
     {
         using var app = new TestApp();
-        app.Fake.FailInstead("/realtime/calls", 201, "application/sdp", "");
+        app.Fake.Fail("/realtime/calls", 201, "application/sdp", "");
 
         using var response = await app.PostOfferAsync();
 
@@ -160,7 +160,7 @@ public sealed class UpstreamFailureTests
     public async Task A_slow_answer_times_out_with_504()
     {
         using var app = new TestApp(new Dictionary<string, string?> { ["OpenAI:TimeoutSeconds"] = "1" });
-        app.Fake.FailInstead("/realtime/calls", 201, "application/sdp", FakeOpenAI.StaticAnswer, delay: TimeSpan.FromSeconds(3));
+        app.Fake.Fail("/realtime/calls", 201, "application/sdp", FakeOpenAI.StaticAnswer, delay: TimeSpan.FromSeconds(3));
         _ = app.Client; // start the app before the clock
 
         var clock = Stopwatch.StartNew();
