@@ -77,15 +77,6 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         }
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-                return _slots.Count;
-        }
-    }
-
     private void RemoveEnded()
     {
         var now = time.GetUtcNow();
