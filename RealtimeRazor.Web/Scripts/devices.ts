@@ -77,3 +77,41 @@ function fill(select: HTMLSelectElement, devices: readonly MediaDeviceInfo[], fa
   select.replaceChildren(...(keep === undefined ? [] : [keep]), ...options);
   select.value = options.some((option) => option.value === current) ? current : '';
 }
+
+/**
+ * Whether the microphone will open without a prompt: allowed already, and a device to open. Kept
+ * current from page load so a Connect click does not wait on the browser to find out. Browsers that
+ * cannot tell answer "no", the cautious answer.
+ */
+export class MicrophoneAccess {
+  readonly #listeners = new AbortController();
+  #allowed = false;
+
+  private constructor() {}
+
+  static watch(): MicrophoneAccess {
+    const access = new MicrophoneAccess();
+    void access.#start().catch(() => undefined);
+    return access;
+  }
+
+  get allowed(): boolean {
+    return this.#allowed;
+  }
+
+  dispose(): void {
+    this.#listeners.abort();
+  }
+
+  async #start(): Promise<void> {
+    const permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
+    const update = async (): Promise<void> => {
+      const devices = permission.state === 'granted' ? await navigator.mediaDevices.enumerateDevices() : [];
+      this.#allowed = devices.some((device) => device.kind === 'audioinput');
+    };
+    const { signal } = this.#listeners;
+    permission.addEventListener('change', () => void update().catch(() => undefined), { signal });
+    navigator.mediaDevices.addEventListener('devicechange', () => void update().catch(() => undefined), { signal });
+    await update();
+  }
+}

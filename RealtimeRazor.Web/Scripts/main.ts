@@ -1,5 +1,5 @@
 import { ConversationControls } from './controls.js';
-import { DevicePicker } from './devices.js';
+import { DevicePicker, MicrophoneAccess } from './devices.js';
 import { EventLog } from './event-log.js';
 import { download, fileStem, toJson, toMarkdown } from './export.js';
 import { pageData, t } from './i18n.js';
@@ -70,6 +70,7 @@ const devices = new DevicePicker(
   element('microphone', HTMLSelectElement), element('speaker', HTMLSelectElement), element('speaker-field', HTMLElement), audio,
   { onMicrophone: (deviceId) => void switchMicrophone(deviceId), onError: showError },
 );
+const microphoneAccess = MicrophoneAccess.watch();
 // The button is rendered disabled when the server cannot start sessions.
 const available = !button.disabled;
 
@@ -137,20 +138,23 @@ async function connect(resume: boolean): Promise<void> {
   }
   const choice: SessionChoice = { preset: selectedPreset(), instructions: instructionsInput?.value ?? '' };
   setState({ kind: 'connecting' });
+  pending = new AbortController();
+  // Started before anything else in the click: its offer is what OpenAI's round trip waits for.
+  const starting = RealtimeSession.start(config, choice, audio, {
+    onEvent,
+    onRecoverableError: showError,
+    onEnded: (message) => void fail(message, true),
+  }, pending.signal, { deviceId: devices.microphoneId, allowed: microphoneAccess.allowed });
   // Created, resumed and played inside the click: mobile Safari only starts audio from a user gesture.
   audioContext = new AudioContext();
   void audioContext.resume();
   void audio.play().catch(() => undefined);
-  pending = new AbortController();
   const context = audioContext;
   try {
-    const session = await RealtimeSession.start(config, choice, audio, {
-      onEvent,
-      onRemoteStream: (stream) => waveforms.push(new Waveform(assistantCanvas, context, stream)),
-      onRecoverableError: showError,
-      onEnded: (message) => void fail(message, true),
-    }, pending.signal, devices.microphoneId);
+    const session = await starting;
+    // Drawn only once the call is up: nothing on the page competes with the connection for the CPU.
     if (session.microphone !== null) micWaveform = new Waveform(micCanvas, context, session.microphone);
+    if (session.remote !== null) waveforms.push(new Waveform(assistantCanvas, context, session.remote));
     controls.setTurnDetection(turnDetectionFor(choice.preset));
     controls.attach(session);
     carryOver(session, carried);

@@ -6,20 +6,29 @@ const connectTimeoutMs = 15_000;
 
 export interface SessionCallbacks {
   onEvent(direction: 'in' | 'out', event: RealtimeEvent): void;
-  onRemoteStream(stream: MediaStream): void;
   /** An `error` event the session survives. */
   onRecoverableError(message: string): void;
   /** The session ended without being asked to; the page should tear down. */
   onEnded(message: string): void;
 }
 
+export interface MicrophoneChoice {
+  /** '' is the system default. */
+  readonly deviceId: string;
+  /** Allowed already, and a device to open: the offer need not wait for the device (see MicrophoneAccess). */
+  readonly allowed: boolean;
+}
+
 /** One live WebRTC session with OpenAI: microphone out, assistant audio in, events on `oai-events`. */
 export class RealtimeSession {
   readonly #pc = new RTCPeerConnection();
+  // Audio first, then the channel: the order of OpenAI's own examples. The track joins when the device opens.
+  readonly #sender = this.#pc.addTransceiver('audio', { direction: 'sendrecv' }).sender;
   readonly #channel = this.#pc.createDataChannel('oai-events');
   readonly #audio: HTMLAudioElement;
   readonly #callbacks: SessionCallbacks;
   #microphone: MediaStream | null = null;
+  #remote: MediaStream | null = null;
   #hangUpUrl: string | null = null;
   #live = false;
   #closed = false;
@@ -31,11 +40,11 @@ export class RealtimeSession {
 
   /** Connects, or cleans up everything it started and throws a SessionError worded for the user. */
   static async start(
-    config: PageConfig, choice: SessionChoice, audio: HTMLAudioElement, callbacks: SessionCallbacks, signal: AbortSignal, microphoneId = '',
+    config: PageConfig, choice: SessionChoice, audio: HTMLAudioElement, callbacks: SessionCallbacks, signal: AbortSignal, microphone: MicrophoneChoice,
   ): Promise<RealtimeSession> {
     const session = new RealtimeSession(audio, callbacks);
     try {
-      await session.#connect(config, choice, microphoneId, signal);
+      await session.#connect(config, choice, microphone, signal);
       return session;
     } catch (error) {
       await session.close();
@@ -45,6 +54,11 @@ export class RealtimeSession {
 
   get microphone(): MediaStream | null {
     return this.#microphone;
+  }
+
+  /** The assistant's audio. */
+  get remote(): MediaStream | null {
+    return this.#remote;
   }
 
   /** Mute and push-to-talk: a disabled track keeps the call up but sends silence. */
@@ -57,18 +71,17 @@ export class RealtimeSession {
    * on the same sender, so OpenAI sees no change but the sound. The old device is released.
    */
   async switchMicrophone(deviceId: string): Promise<MediaStream> {
-    const sender = this.#pc.getSenders().find((candidate) => candidate.track?.kind === 'audio');
     const previous = this.#microphone;
     const enabled = previous?.getAudioTracks()[0]?.enabled ?? true;
     const next = await requestMicrophone(deviceId);
     const track = next.getAudioTracks()[0];
-    if (this.#closed || sender === undefined || track === undefined) {
+    if (this.#closed || track === undefined) {
       next.getTracks().forEach((stale) => stale.stop());
       throw new SessionError(t('err.switchMic'));
     }
     track.enabled = enabled;
     try {
-      await sender.replaceTrack(track);
+      await this.#sender.replaceTrack(track);
     } catch {
       next.getTracks().forEach((stale) => stale.stop());
       throw new SessionError(t('err.switchMic'));
@@ -99,12 +112,11 @@ export class RealtimeSession {
     }
   }
 
-  async #connect(config: PageConfig, choice: SessionChoice, microphoneId: string, signal: AbortSignal): Promise<void> {
+  async #connect(config: PageConfig, choice: SessionChoice, microphone: MicrophoneChoice, signal: AbortSignal): Promise<void> {
     this.#pc.addEventListener('track', (event) => {
-      const stream = event.streams[0] ?? new MediaStream([event.track]);
-      this.#audio.srcObject = stream;
+      this.#remote = event.streams[0] ?? new MediaStream([event.track]);
+      this.#audio.srcObject = this.#remote;
       void this.#audio.play().catch(() => undefined);
-      this.#callbacks.onRemoteStream(stream);
     });
     this.#channel.addEventListener('message', (message) => this.#onMessage(message.data));
     this.#channel.addEventListener('close', () => this.#end(t('err.closed')));
@@ -114,49 +126,32 @@ export class RealtimeSession {
       }
     });
 
-    const microphone = this.#openMicrophone(microphoneId);
-    microphone.catch(() => undefined);
-    const offer = (await microphoneAlreadyAllowed()) ? this.#offerBeforeMicrophone(microphone) : this.#offerWithMicrophone(microphone);
+    const opened = this.#openMicrophone(microphone.deviceId);
+    opened.catch(() => undefined);
+    // With no prompt to wait for, the offer (and OpenAI's round trip) starts at once. Otherwise
+    // Relay makes no upstream call until the user has allowed the microphone.
+    const offer = microphone.allowed ? this.#createOffer() : opened.then(() => this.#createOffer());
     offer.catch(() => undefined);
     const { answer, hangUpUrl } = await negotiate(config, choice, offer, signal);
     this.#hangUpUrl = hangUpUrl;
     await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer });
     // After an early offer a failing microphone still ends the attempt; start() then hangs the call up.
-    await microphone;
+    await opened;
     await this.#opened();
     this.#live = true;
   }
 
-  async #openMicrophone(microphoneId: string): Promise<MediaStream> {
-    const microphone = await requestMicrophone(microphoneId);
-    if (this.#closed) {
-      microphone.getTracks().forEach((track) => track.stop());
-      throw new SessionError(t('err.cancelled'));
+  async #openMicrophone(deviceId: string): Promise<MediaStream> {
+    const microphone = await requestMicrophone(deviceId);
+    const [track] = microphone.getAudioTracks();
+    if (this.#closed || track === undefined) {
+      microphone.getTracks().forEach((stale) => stale.stop());
+      throw new SessionError(t(this.#closed ? 'err.cancelled' : 'err.noMic'));
     }
     this.#microphone = microphone;
+    await this.#sender.replaceTrack(track);
+    this.#sender.setStreams(microphone);
     return microphone;
-  }
-
-  /** Waits for the microphone first: Relay then makes no upstream call until the user has allowed it. */
-  async #offerWithMicrophone(microphone: Promise<MediaStream>): Promise<string> {
-    const stream = await microphone;
-    for (const track of stream.getAudioTracks()) this.#pc.addTrack(track, stream);
-    return this.#createOffer();
-  }
-
-  /**
-   * With the permission already granted there is no prompt to wait for, so the offer (and OpenAI's
-   * round trip) need not wait for the device to open: the track joins its sender when it arrives.
-   */
-  async #offerBeforeMicrophone(microphone: Promise<MediaStream>): Promise<string> {
-    const { sender } = this.#pc.addTransceiver('audio', { direction: 'sendrecv' });
-    void microphone.then(async (stream) => {
-      const [track] = stream.getAudioTracks();
-      if (track === undefined) return;
-      await sender.replaceTrack(track);
-      sender.setStreams(stream);
-    }).catch(() => undefined);
-    return this.#createOffer();
   }
 
   async #createOffer(): Promise<string> {
@@ -210,18 +205,6 @@ export class RealtimeSession {
     if (!this.#live) return;
     this.#live = false;
     this.#callbacks.onEnded(message);
-  }
-}
-
-/** Allowed, and a device to open: only then is an offer made before the microphone is open. */
-async function microphoneAlreadyAllowed(): Promise<boolean> {
-  try {
-    const permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
-    return permission.state === 'granted'
-      && (await navigator.mediaDevices.enumerateDevices()).some((device) => device.kind === 'audioinput');
-  } catch {
-    // Browsers that cannot report it take the cautious path.
-    return false;
   }
 }
 

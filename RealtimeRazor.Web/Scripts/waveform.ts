@@ -5,16 +5,59 @@ const points = 128;
 const silence = 0.005;
 
 /**
- * A live waveform of one audio stream. Drawing pauses while the tab is hidden: nobody sees it.
+ * One clock for every waveform on the page, so both lines are drawn in the same animation frame:
+ * each frame the page asks for costs the browser a whole rendering update. Nothing ticks while the
+ * tab is hidden: nobody sees it.
  */
+class FrameClock {
+  readonly #subscribers = new Set<() => void>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #frame = 0;
+
+  subscribe(draw: () => void): () => void {
+    this.#subscribers.add(draw);
+    if (this.#subscribers.size === 1) {
+      document.addEventListener('visibilitychange', this.#restart);
+      this.#restart();
+    }
+    return () => {
+      this.#subscribers.delete(draw);
+      if (this.#subscribers.size > 0) return;
+      document.removeEventListener('visibilitychange', this.#restart);
+      this.#stop();
+    };
+  }
+
+  readonly #restart = (): void => {
+    this.#stop();
+    if (!document.hidden) this.#schedule();
+  };
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => { this.#frame = requestAnimationFrame(this.#tick); }, frameIntervalMs);
+  }
+
+  #stop(): void {
+    clearTimeout(this.#timer);
+    cancelAnimationFrame(this.#frame);
+  }
+
+  readonly #tick = (): void => {
+    this.#schedule();
+    this.#subscribers.forEach((draw) => draw());
+  };
+}
+
+const clock = new FrameClock();
+
+/** A live waveform of one audio stream. */
 export class Waveform {
   readonly #canvas: HTMLCanvasElement;
   readonly #source: MediaStreamAudioSourceNode;
   readonly #analyser: AnalyserNode;
   readonly #samples: Float32Array<ArrayBuffer>;
   readonly #color: string;
-  #frame = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #unsubscribe: () => void;
   #flat = false;
 
   constructor(canvas: HTMLCanvasElement, context: AudioContext, stream: MediaStream) {
@@ -25,36 +68,16 @@ export class Waveform {
     this.#source = context.createMediaStreamSource(stream);
     this.#source.connect(this.#analyser);
     this.#color = getComputedStyle(canvas).color;
-    document.addEventListener('visibilitychange', this.#onVisibility);
-    this.#onVisibility();
+    this.#unsubscribe = clock.subscribe(this.#draw);
   }
 
   dispose(): void {
-    this.#stop();
-    document.removeEventListener('visibilitychange', this.#onVisibility);
+    this.#unsubscribe();
     this.#source.disconnect();
-    this.#clear();
-  }
-
-  readonly #onVisibility = (): void => {
-    this.#stop();
-    this.#flat = false;
-    if (!document.hidden) this.#schedule();
-  };
-
-  // A frame is asked for only when one will be drawn: an idle animation-frame loop still costs the
-  // browser a rendering update every display refresh.
-  #schedule(): void {
-    this.#timer = setTimeout(() => { this.#frame = requestAnimationFrame(this.#draw); }, frameIntervalMs);
-  }
-
-  #stop(): void {
-    clearTimeout(this.#timer);
-    cancelAnimationFrame(this.#frame);
+    this.#canvas.getContext('2d')?.clearRect(0, 0, this.#canvas.width, this.#canvas.height);
   }
 
   readonly #draw = (): void => {
-    this.#schedule();
     this.#analyser.getFloatTimeDomainData(this.#samples);
     const flat = this.#samples.every((sample) => Math.abs(sample) < silence);
     if (flat && this.#flat) return;
@@ -76,8 +99,4 @@ export class Waveform {
     }
     context.stroke();
   };
-
-  #clear(): void {
-    this.#canvas.getContext('2d')?.clearRect(0, 0, this.#canvas.width, this.#canvas.height);
-  }
 }
