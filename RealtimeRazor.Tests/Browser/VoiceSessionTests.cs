@@ -94,6 +94,42 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Both_waveforms_move_with_the_sound_while_a_call_is_live_and_are_cleared_when_it_ends()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        var microphoneWave = voice.Page.GetByRole(AriaRole.Img, new() { Name = "Your microphone level" });
+        var assistantWave = voice.Page.GetByRole(AriaRole.Img, new() { Name = "Assistant audio level" });
+        var blankMicrophone = await microphoneWave.ScreenshotAsync();
+        var blankAssistant = await assistantWave.ScreenshotAsync();
+
+        await voice.ConnectAsync();
+        await voice.SpeakAsync(true);
+
+        // Looping speech and a tone: each picture leaves the blank canvas and keeps changing.
+        var microphoneFrame = await WaitForPictureAsync(microphoneWave, picture => !picture.SequenceEqual(blankMicrophone));
+        await WaitForPictureAsync(microphoneWave, picture => !picture.SequenceEqual(microphoneFrame) && !picture.SequenceEqual(blankMicrophone));
+        await WaitForPictureAsync(assistantWave, picture => !picture.SequenceEqual(blankAssistant));
+
+        await voice.DisconnectButton.ClickAsync();
+        await voice.ExpectTornDownAsync();
+        await WaitForPictureAsync(microphoneWave, picture => picture.SequenceEqual(blankMicrophone));
+        await WaitForPictureAsync(assistantWave, picture => picture.SequenceEqual(blankAssistant));
+    }
+
+    private static async Task<byte[]> WaitForPictureAsync(ILocator canvas, Func<byte[], bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var picture = await canvas.ScreenshotAsync();
+            if (condition(picture))
+                return picture;
+            Assert.True(DateTime.UtcNow < deadline, "The waveform never showed what was expected.");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task With_the_microphone_already_allowed_the_offer_does_not_wait_for_the_device()
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser);

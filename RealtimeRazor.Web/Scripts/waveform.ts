@@ -1,62 +1,76 @@
-// Drawing is the page's main cost while connected (the benchmark measures it): 20 frames a second
-// of a 128-point line look live, and a silent line is drawn once, not every frame.
+import type { WaveformMessage } from './waveform-worker.js';
+
+// 20 frames a second of a 128-point line look live; a silent line is drawn once, not every frame.
 const frameIntervalMs = 50;
 const points = 128;
 const silence = 0.005;
 
 /**
- * One clock for every waveform on the page, so both lines are drawn in the same animation frame:
- * each frame the page asks for costs the browser a whole rendering update. Nothing ticks while the
- * tab is hidden: nobody sees it.
+ * The worker that draws every waveform, started at the first call. A canvas can hand its drawing
+ * to a worker only once, so each canvas is handed over once and kept for the page's lifetime.
+ */
+class Painter {
+  #worker: Worker | null = null;
+  readonly #attached = new Set<HTMLCanvasElement>();
+
+  post(canvas: HTMLCanvasElement, message: WaveformMessage, transfer: Transferable[] = []): void {
+    const worker = this.#worker ??= new Worker(import.meta.resolve('./waveform-worker.js'), { type: 'module' });
+    if (!this.#attached.has(canvas)) {
+      this.#attached.add(canvas);
+      const offscreen = canvas.transferControlToOffscreen();
+      const attach: WaveformMessage = { kind: 'attach', id: canvas.id, canvas: offscreen, color: getComputedStyle(canvas).color };
+      worker.postMessage(attach, [offscreen]);
+    }
+    worker.postMessage(message, transfer);
+  }
+}
+
+/**
+ * One clock for every waveform on the page, so the audio is sampled in one task a frame. Nothing
+ * ticks while the tab is hidden: nobody sees it.
  */
 class FrameClock {
   readonly #subscribers = new Set<() => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #frame = 0;
 
-  subscribe(draw: () => void): () => void {
-    this.#subscribers.add(draw);
+  subscribe(sample: () => void): () => void {
+    this.#subscribers.add(sample);
     if (this.#subscribers.size === 1) {
       document.addEventListener('visibilitychange', this.#restart);
       this.#restart();
     }
     return () => {
-      this.#subscribers.delete(draw);
+      this.#subscribers.delete(sample);
       if (this.#subscribers.size > 0) return;
       document.removeEventListener('visibilitychange', this.#restart);
-      this.#stop();
+      clearTimeout(this.#timer);
     };
   }
 
   readonly #restart = (): void => {
-    this.#stop();
+    clearTimeout(this.#timer);
     if (!document.hidden) this.#schedule();
   };
 
   #schedule(): void {
-    this.#timer = setTimeout(() => { this.#frame = requestAnimationFrame(this.#tick); }, frameIntervalMs);
-  }
-
-  #stop(): void {
-    clearTimeout(this.#timer);
-    cancelAnimationFrame(this.#frame);
+    this.#timer = setTimeout(this.#tick, frameIntervalMs);
   }
 
   readonly #tick = (): void => {
     this.#schedule();
-    this.#subscribers.forEach((draw) => draw());
+    this.#subscribers.forEach((sample) => sample());
   };
 }
 
+const painter = new Painter();
 const clock = new FrameClock();
 
-/** A live waveform of one audio stream. */
+/** A live waveform of one audio stream, where the browser can draw off the main thread (all current ones). */
 export class Waveform {
   readonly #canvas: HTMLCanvasElement;
   readonly #source: MediaStreamAudioSourceNode;
   readonly #analyser: AnalyserNode;
   readonly #samples: Float32Array<ArrayBuffer>;
-  readonly #color: string;
   readonly #unsubscribe: () => void;
   #flat = false;
 
@@ -67,36 +81,23 @@ export class Waveform {
     this.#samples = new Float32Array(this.#analyser.fftSize);
     this.#source = context.createMediaStreamSource(stream);
     this.#source.connect(this.#analyser);
-    this.#color = getComputedStyle(canvas).color;
-    this.#unsubscribe = clock.subscribe(this.#draw);
+    this.#unsubscribe = 'transferControlToOffscreen' in canvas ? clock.subscribe(this.#sample) : () => undefined;
   }
 
   dispose(): void {
     this.#unsubscribe();
     this.#source.disconnect();
-    this.#canvas.getContext('2d')?.clearRect(0, 0, this.#canvas.width, this.#canvas.height);
+    if ('transferControlToOffscreen' in this.#canvas) painter.post(this.#canvas, { kind: 'clear', id: this.#canvas.id });
   }
 
-  readonly #draw = (): void => {
+  readonly #sample = (): void => {
     this.#analyser.getFloatTimeDomainData(this.#samples);
     const flat = this.#samples.every((sample) => Math.abs(sample) < silence);
     if (flat && this.#flat) return;
     this.#flat = flat;
-
-    const context = this.#canvas.getContext('2d');
-    if (context === null) return;
-    const { width, height } = this.#canvas;
-    context.clearRect(0, 0, width, height);
-    context.lineWidth = 2;
-    context.strokeStyle = this.#color;
-    context.beginPath();
     const stride = this.#samples.length / points;
-    const step = width / (points - 1);
-    for (let point = 0; point < points; point++) {
-      const y = (1 - (this.#samples[point * stride] ?? 0)) * (height / 2);
-      if (point === 0) context.moveTo(0, y);
-      else context.lineTo(point * step, y);
-    }
-    context.stroke();
+    const line = new Float32Array(points);
+    for (let point = 0; point < points; point++) line[point] = this.#samples[point * stride] ?? 0;
+    painter.post(this.#canvas, { kind: 'draw', id: this.#canvas.id, points: line }, [line.buffer]);
   };
 }
