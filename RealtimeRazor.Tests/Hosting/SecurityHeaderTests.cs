@@ -83,6 +83,27 @@ public sealed partial class SecurityHeaderTests
         Assert.Contains("frame-ancestors 'none'", Header(response, "Content-Security-Policy"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Scripts_get_nosniff_but_not_the_document_headers()
+    {
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open" });
+        var page = await app.Client.GetStringAsync("/");
+        var script = EntryScript().Match(page);
+        Assert.True(script.Success, "the page has no module script");
+
+        using var response = await app.Client.GetAsync(script.Groups[1].Value.TrimStart('/'));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
+        Assert.False(response.Headers.Contains("Content-Security-Policy"));
+        Assert.False(response.Headers.Contains("Permissions-Policy"));
+        // The import map names fingerprinted files only, without integrity hashes (see ImportMaps).
+        Assert.DoesNotContain("\"integrity\"", page, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(""""<script type="module" src="([^"]+)"""")]
+    private static partial Regex EntryScript();
+
     private static async Task<HttpResponseMessage> GetBehindProxyAsync(Uri address, string? forwardedProto)
     {
         using var http = new HttpClient { BaseAddress = address };

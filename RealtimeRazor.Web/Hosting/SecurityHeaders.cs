@@ -30,18 +30,31 @@ public static class SecurityHeaders
         {
             var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
             context.Items[NonceKey] = nonce;
-            var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy =
-                $"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-                + $"media-src 'self' blob: mediastream:; connect-src {connect}; frame-ancestors 'none'; "
-                + "base-uri 'self'; form-action 'self'; object-src 'none'";
-            headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=(), payment=()";
-            headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
-            headers.XFrameOptions = "DENY";
-            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.OnStarting(() =>
+            {
+                // Scripts and stylesheets are never framed, navigated from or given permissions: on them
+                // these would be ~650 bytes a response for nothing (the page loads a dozen modules).
+                if (IsSubresource(context.Response.ContentType))
+                    return Task.CompletedTask;
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy =
+                    $"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+                    + $"media-src 'self' blob: mediastream:; connect-src {connect}; frame-ancestors 'none'; "
+                    + "base-uri 'self'; form-action 'self'; object-src 'none'";
+                headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=(), payment=()";
+                headers["Referrer-Policy"] = "no-referrer";
+                headers.XFrameOptions = "DENY";
+                headers["Cross-Origin-Opener-Policy"] = "same-origin";
+                return Task.CompletedTask;
+            });
             return next(context);
         });
         return app;
     }
+
+    private static bool IsSubresource(string? contentType) =>
+        contentType is not null
+        && (contentType.StartsWith("text/javascript", StringComparison.OrdinalIgnoreCase)
+            || contentType.StartsWith("text/css", StringComparison.OrdinalIgnoreCase));
 }
