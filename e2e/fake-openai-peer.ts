@@ -28,7 +28,11 @@ function createVoice(): { gain: GainNode; stream: MediaStream } {
   return { gain, stream: destination.stream };
 }
 
-async function answer(offer: string): Promise<string> {
+/**
+ * `dataChannelId` is the call's `dcid` (WARP's pre-negotiated channel): OpenAI then creates the
+ * channel with that id itself instead of waiting for the page to open one in-band.
+ */
+async function answer(offer: string, dataChannelId: number | null = null): Promise<string> {
   await context.resume();
   current?.pc.close();
   const pc = new RTCPeerConnection();
@@ -52,8 +56,7 @@ async function answer(offer: string): Promise<string> {
     context.createMediaStreamSource(incoming).connect(analyser);
     call.analyser = analyser;
   });
-  pc.addEventListener('datachannel', (event) => {
-    const channel = event.channel;
+  const attach = (channel: RTCDataChannel): void => {
     call.channel = channel;
     channel.addEventListener('message', (message) => {
       let event: unknown;
@@ -68,7 +71,9 @@ async function answer(offer: string): Promise<string> {
     const greet = (): void => sendEvents([{ type: 'session.created', event_id: 'event_0', session: { type: 'realtime', model: 'gpt-realtime' } }]);
     if (channel.readyState === 'open') greet();
     else channel.addEventListener('open', greet, { once: true });
-  });
+  };
+  if (dataChannelId === null) pc.addEventListener('datachannel', (event) => attach(event.channel));
+  else attach(pc.createDataChannel('oai-events', { negotiated: true, id: dataChannelId }));
 
   await pc.setRemoteDescription({ type: 'offer', sdp: offer });
   await pc.setLocalDescription(await pc.createAnswer());
@@ -119,6 +124,7 @@ const api = {
   },
   received: (): unknown[] => current?.received ?? [],
   channelState: (): string => current?.channel?.readyState ?? 'none',
+  channelNegotiated: (): boolean => current?.channel?.negotiated ?? false,
   connectionState: (): string => current?.pc.connectionState ?? 'none',
   callCount: (): number => callCount,
   /** Drops the call as a network failure would: the app sees its channel close. */

@@ -130,7 +130,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
         // OpenAI's answer names a candidate nobody listens on, as when a firewall blocks its media ports.
         voice.OpenAI.AnswerCallsWith(async offer =>
         {
-            var answer = await voice.Peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer);
+            var answer = await voice.Peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer.Sdp);
             var lines = answer.Split("\r\n").Where(line => !line.StartsWith("a=candidate", StringComparison.Ordinal) && !line.StartsWith("a=end-of-candidates", StringComparison.Ordinal)).ToList();
             var media = lines.FindIndex(line => line.StartsWith("a=mid:", StringComparison.Ordinal));
             lines.Insert(media + 1, "a=candidate:1 1 udp 2122260223 127.0.0.1 9 typ host");

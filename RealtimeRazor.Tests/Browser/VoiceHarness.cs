@@ -107,7 +107,7 @@ public sealed class VoiceHarness : IAsyncDisposable
         var peer = await peerContext.NewPageAsync();
         await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
-        openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("offer => window.fakeOpenAI.answer(offer)", offer));
+        openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
 
         userOptions ??= new BrowserNewContextOptions();
         userOptions.Locale ??= "en-US";

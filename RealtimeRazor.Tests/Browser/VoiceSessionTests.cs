@@ -72,6 +72,32 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task With_a_pre_negotiated_data_channel_the_call_names_it_and_events_flow_both_ways(string mode)
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?>
+        {
+            ["Realtime:Negotiation"] = mode,
+            ["Realtime:PreNegotiatedDataChannel"] = "true",
+        });
+
+        await voice.ConnectAsync();
+
+        var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls")).RequestMessage!;
+        Assert.Equal("0", Assert.Single(call.Query!["dcid"]));
+        Assert.True(await voice.Peer.EvaluateAsync<bool>("() => window.fakeOpenAI.channelNegotiated()"), "OpenAI's side did not create the channel itself");
+        // OpenAI to the page: its greeting is logged. The page to OpenAI: a typed message, echoed as a line.
+        var log = voice.Page.Locator("details.event-log");
+        await log.Locator("summary").ClickAsync();
+        await Expect(log.GetByText("session.created")).ToBeVisibleAsync();
+        await voice.Page.GetByRole(AriaRole.Textbox, new() { Name = "Type a message" }).FillAsync("Are you there?");
+        await voice.Page.GetByRole(AriaRole.Button, new() { Name = "Send", Exact = true }).ClickAsync();
+        await voice.WaitForClientEventAsync("response.create");
+        await Expect(voice.TranscriptLines.Filter(new() { HasText = "Are you there?" })).ToHaveCountAsync(1);
+        await voice.WaitForMicrophoneAtPeerAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task Disconnect_releases_the_microphone_and_the_call_and_Connect_works_again(string mode)
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Negotiation"] = mode });

@@ -10,6 +10,9 @@ using WireMock.Util;
 
 namespace RealtimeRazor.Tests.Infrastructure;
 
+/// <summary>An offer as OpenAI receives it: the SDP, and the <c>dcid</c> of a pre-negotiated data channel.</summary>
+public sealed record CallOffer(string Sdp, int? DataChannelId);
+
 /// <summary>
 /// OpenAI's Realtime HTTP side as documented: <c>POST /v1/realtime/calls</c> answers 201 with
 /// <c>application/sdp</c> and a <c>Location</c> naming the call; <c>client_secrets</c> answers JSON;
@@ -62,9 +65,9 @@ public sealed class FakeOpenAI : IDisposable
     public string BaseUrl => Server.Url + "/v1";
 
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
-    public void AnswerCallsWith(Func<string, Task<string>> answer) => _answer = answer;
+    public void AnswerCallsWith(Func<CallOffer, Task<string>> answer) => _answer = answer;
 
-    private Func<string, Task<string>> _answer = _ => Task.FromResult(StaticAnswer);
+    private Func<CallOffer, Task<string>> _answer = _ => Task.FromResult(StaticAnswer);
 
     /// <summary>Makes <paramref name="path"/> (below /v1) answer with a scripted failure.</summary>
     public void Fail(string path, int status, string contentType = "application/json", string? body = null, IDictionary<string, string>? headers = null, TimeSpan? delay = null)
@@ -83,13 +86,15 @@ public sealed class FakeOpenAI : IDisposable
 
     public IReadOnlyList<ILogEntry> AllRequests => Server.LogEntries.ToList();
 
-    private static async Task<string> OfferFrom(IRequestMessage request)
+    private static async Task<CallOffer> OfferFrom(IRequestMessage request)
     {
         var body = request.Body ?? string.Empty;
         var contentType = request.Headers is { } headers && headers.TryGetValue("Content-Type", out var values) ? values.FirstOrDefault() ?? string.Empty : string.Empty;
-        return contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+        var sdp = contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             ? (await Multipart.ReadFieldsAsync(contentType, body))["sdp"]
             : body;
+        int? dataChannelId = request.Query is { } query && query.TryGetValue("dcid", out var dcid) && int.TryParse(dcid.FirstOrDefault(), out var id) ? id : null;
+        return new CallOffer(sdp, dataChannelId);
     }
 
     public void Dispose() => Server.Stop();

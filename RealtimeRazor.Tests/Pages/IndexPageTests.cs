@@ -22,6 +22,20 @@ public sealed class IndexPageTests
         Assert.Empty(app.Fake.AllRequests);
     }
 
+    [Theory]
+    [InlineData(null, "https://api.openai.com/v1", "true")]
+    [InlineData(null, "https://example-resource.openai.azure.com/openai/v1", "false")]
+    [InlineData("true", "https://example-resource.openai.azure.com/openai/v1", "true")]
+    [InlineData("false", "https://api.openai.com/v1", "false")]
+    public async Task The_pre_negotiated_data_channel_is_on_by_default_only_for_OpenAI_itself(string? setting, string baseUrl, string expected)
+    {
+        using var app = new TestApp(new Dictionary<string, string?> { ["Realtime:PreNegotiatedDataChannel"] = setting, ["OpenAI:BaseUrl"] = baseUrl });
+
+        var html = await app.Client.GetStringAsync("/");
+
+        Assert.Contains($"data-pre-negotiated-channel=\"{expected}\"", html, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_page_never_contains_the_key()
     {

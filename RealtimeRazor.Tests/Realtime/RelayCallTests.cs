@@ -62,6 +62,44 @@ public sealed class RelayCallTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pre_negotiated_data_channel_id_reaches_OpenAI_as_dcid()
+    {
+        using var response = await app.Client.PostAsync("/api/realtime/calls?dcid=4", TestApp.Sdp(TestData.Offer));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var (request, parts) = await TheOnlyUpstreamCallAsync();
+        Assert.Equal("4", Assert.Single(request.Query!["dcid"]));
+        Assert.Equal(["sdp", "session"], parts.Keys.Order());
+    }
+
+    [Fact]
+    public async Task Without_a_data_channel_id_OpenAI_gets_no_dcid()
+    {
+        using var response = await app.PostOfferAsync();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var (request, _) = await TheOnlyUpstreamCallAsync();
+        Assert.False(request.Query?.ContainsKey("dcid") ?? false);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("65535")]
+    [InlineData("4.5")]
+    [InlineData("four")]
+    [InlineData("")]
+    public async Task An_impossible_data_channel_id_is_refused_before_OpenAI_is_called(string dcid)
+    {
+        using var response = await app.Client.PostAsync($"/api/realtime/calls?dcid={Uri.EscapeDataString(dcid)}", TestApp.Sdp(TestData.Offer));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("invalid_dcid", problem["code"]?.GetValue<string>());
+        Assert.Contains("0 to 65534", problem["detail"]?.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(app.Fake.AllRequests);
+    }
+
+    [Fact]
     public async Task The_fields_are_plain_form_fields_as_a_browser_sends_them()
     {
         using var response = await app.PostOfferAsync();

@@ -22,6 +22,8 @@ public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<Realtime
 
     public RealtimeOptions Realtime => realtime.Value;
 
+    public bool PreNegotiatedDataChannel => realtime.Value.UsesPreNegotiatedDataChannel(openAI.Value);
+
     public IReadOnlyDictionary<string, string> Strings => UiStrings.For(CultureInfo.CurrentUICulture);
 
     public string Language => UiStrings.NameFor(CultureInfo.CurrentUICulture);

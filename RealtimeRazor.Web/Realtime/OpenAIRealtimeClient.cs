@@ -23,8 +23,11 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
     [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$")]
     public static partial Regex CallIdPattern();
 
-    /// <summary>Relay: <c>POST /realtime/calls</c> as multipart with the offer and the session config.</summary>
-    public async Task<CallAnswer> CreateCallAsync(string offerSdp, JsonObject session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Relay: <c>POST /realtime/calls</c> as multipart with the offer and the session config; a
+    /// pre-negotiated data channel's id goes in the <c>dcid</c> query parameter.
+    /// </summary>
+    public async Task<CallAnswer> CreateCallAsync(string offerSdp, JsonObject session, int? dataChannelId, CancellationToken cancellationToken)
     {
         // Plain form fields, as a browser's FormData sends them.
         var form = new MultipartFormDataContent
@@ -32,7 +35,8 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
             { FormField(offerSdp), "sdp" },
             { FormField(session.ToJsonString()), "session" },
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "realtime/calls") { Content = form };
+        var path = dataChannelId is { } id ? $"realtime/calls?dcid={id}" : "realtime/calls";
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = form };
         using var response = await SendAsync(request, cancellationToken);
 
         var sdp = await response.Content.ReadAsStringAsync(cancellationToken);

@@ -9,6 +9,9 @@ namespace RealtimeRazor.Web.Realtime;
 public static class RealtimeEndpoints
 {
     public const int MaxOfferBytes = 64 * 1024;
+
+    /// <summary>SCTP stream ids: 65535 is reserved.</summary>
+    private const int MaxDataChannelId = 65534;
     private const string HangUpRoute = "HangUpCall";
 
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
@@ -28,13 +31,23 @@ public static class RealtimeEndpoints
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions,
-        string? preset, string? instructions)
+        string? preset, string? instructions, string? dcid)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Relay)
             return ModeDisabled("Relay");
         var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
         if (refused is not null)
             return refused;
+        int? dataChannelId = null;
+        if (dcid is not null)
+        {
+            if (!int.TryParse(dcid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id > MaxDataChannelId)
+            {
+                return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid data channel id",
+                    $"dcid must be a whole number from 0 to {MaxDataChannelId}.", "invalid_dcid");
+            }
+            dataChannelId = id;
+        }
 
         var offer = await ReadOfferAsync(context.Request);
         if (offer.Problem is { } problem)
@@ -45,7 +58,7 @@ public static class RealtimeEndpoints
             return TooManySessions(refusal);
         try
         {
-            var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), context.RequestAborted);
+            var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), dataChannelId, context.RequestAborted);
             if (answer.CallId is { } id)
             {
                 sessions.Attach(slot, id);

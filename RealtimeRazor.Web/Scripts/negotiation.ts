@@ -6,7 +6,12 @@ export interface PageConfig {
   /** This server's Relay endpoint; call ids are appended to it for hang-up. */
   readonly callsUrl: string;
   readonly clientSecretUrl: string;
+  /** WARP: `oai-events` is created with a fixed id that the offer names, instead of opened in-band. */
+  readonly preNegotiatedChannel: boolean;
 }
+
+/** Any free id will do; the offer carries it as `dcid`. */
+export const negotiatedChannelId = 0;
 
 /** A failure worded for the person using the page. */
 export class SessionError extends Error {
@@ -31,11 +36,11 @@ interface ClientSecret {
 }
 
 export function readPageConfig(root: HTMLElement): PageConfig {
-  const { negotiation, callsUrl, clientSecretUrl } = root.dataset;
+  const { negotiation, callsUrl, clientSecretUrl, preNegotiatedChannel } = root.dataset;
   if ((negotiation !== 'Relay' && negotiation !== 'Direct') || callsUrl === undefined || clientSecretUrl === undefined) {
     throw new Error('The page is missing its negotiation settings.');
   }
-  return { negotiation, callsUrl, clientSecretUrl };
+  return { negotiation, callsUrl, clientSecretUrl, preNegotiatedChannel: preNegotiatedChannel === 'true' };
 }
 
 /**
@@ -44,7 +49,7 @@ export function readPageConfig(root: HTMLElement): PageConfig {
  */
 export async function negotiate(config: PageConfig, choice: SessionChoice, offer: Promise<string>, signal: AbortSignal): Promise<Negotiated> {
   if (config.negotiation === 'Relay') {
-    const response = await send(withChoice(config.callsUrl, choice), {
+    const response = await send(withChannel(config, withChoice(config.callsUrl, choice)), {
       method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: await offer, signal,
     }, 'server');
     if (!response.ok) throw new SessionError(await serverProblem(response));
@@ -55,7 +60,7 @@ export async function negotiate(config: PageConfig, choice: SessionChoice, offer
   // Nothing waits on a rejected secret until the offer is ready; keep that from being reported as unhandled.
   secret.catch(() => undefined);
   const [sdp, { value, callsUrl }] = [await offer, await secret];
-  const response = await send(callsUrl, {
+  const response = await send(withChannel(config, callsUrl), {
     method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${value}` }, body: sdp, signal,
   }, 'openAI');
   if (!response.ok) throw new SessionError(openAIProblem(response));
@@ -70,6 +75,12 @@ function withChoice(url: string, choice: SessionChoice): string {
   if (choice.instructions.trim() !== '') query.set('instructions', choice.instructions.trim());
   const text = query.toString();
   return text === '' ? url : `${url}?${text}`;
+}
+
+/** OpenAI learns the pre-negotiated channel's id from the `dcid` query parameter of the call. */
+function withChannel(config: PageConfig, url: string): string {
+  if (!config.preNegotiatedChannel) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}dcid=${negotiatedChannelId}`;
 }
 
 async function mintSecret(config: PageConfig, choice: SessionChoice, signal: AbortSignal): Promise<ClientSecret> {

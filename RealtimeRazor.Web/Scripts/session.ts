@@ -1,5 +1,5 @@
 import { t } from './i18n.js';
-import { negotiate, SessionError, type PageConfig, type SessionChoice } from './negotiation.js';
+import { negotiate, negotiatedChannelId, SessionError, type PageConfig, type SessionChoice } from './negotiation.js';
 import { is, parseEvent, type RealtimeEvent } from './protocol.js';
 
 const connectTimeoutMs = 15_000;
@@ -24,7 +24,7 @@ export class RealtimeSession {
   readonly #pc = new RTCPeerConnection();
   // Audio first, then the channel: the order of OpenAI's own examples. The track joins when the device opens.
   readonly #sender = this.#pc.addTransceiver('audio', { direction: 'sendrecv' }).sender;
-  readonly #channel = this.#pc.createDataChannel('oai-events');
+  readonly #channel: RTCDataChannel;
   readonly #audio: HTMLAudioElement;
   readonly #callbacks: SessionCallbacks;
   #microphone: MediaStream | null = null;
@@ -33,7 +33,8 @@ export class RealtimeSession {
   #live = false;
   #closed = false;
 
-  private constructor(audio: HTMLAudioElement, callbacks: SessionCallbacks) {
+  private constructor(config: PageConfig, audio: HTMLAudioElement, callbacks: SessionCallbacks) {
+    this.#channel = this.#pc.createDataChannel('oai-events', config.preNegotiatedChannel ? { negotiated: true, id: negotiatedChannelId } : {});
     this.#audio = audio;
     this.#callbacks = callbacks;
   }
@@ -42,7 +43,7 @@ export class RealtimeSession {
   static async start(
     config: PageConfig, choice: SessionChoice, audio: HTMLAudioElement, callbacks: SessionCallbacks, signal: AbortSignal, microphone: MicrophoneChoice,
   ): Promise<RealtimeSession> {
-    const session = new RealtimeSession(audio, callbacks);
+    const session = new RealtimeSession(config, audio, callbacks);
     try {
       await session.#connect(config, choice, microphone, signal);
       return session;
