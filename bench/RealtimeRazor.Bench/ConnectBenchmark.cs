@@ -5,10 +5,10 @@ namespace RealtimeRazor.Bench;
 
 /// <summary>One connect, all in the page's milliseconds from the click.</summary>
 public sealed record ConnectRun(
-    double ChannelOpen, double FirstAudio, double ServiceTime, int UpstreamRequests, double MicrophoneReady, string Requests);
+    double ChannelOpen, double FirstEvent, double FirstAudio, double ServiceTime, int UpstreamRequests, double MicrophoneReady, string Requests);
 
 /// <summary>A way of connecting that is measured: our page in a mode, or the seed baseline.</summary>
-public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabledButton, string? ExtraScript = null);
+public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabledButton);
 
 /// <summary>
 /// Part 1: click → data channel open and click → first assistant audio, for our page in Relay and
@@ -28,8 +28,8 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         // The tone starts with the call, so "first audio" is the app's path, not the benchmark's timing.
-        openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>(
-            "offer => window.fakeOpenAI.answer(offer).then(sdp => { window.fakeOpenAI.speak(true); return sdp; })", offer));
+        openAI.AnswerCallsWith((offer, dcid) => peer.EvaluateAsync<string>(
+            "([offer, dcid]) => window.fakeOpenAI.answer(offer, dcid).then(sdp => { window.fakeOpenAI.speak(true); return sdp; })", new object?[] { offer, dcid }));
     }
 
     public async Task<Dictionary<string, List<ConnectRun>>> RunAsync(IReadOnlyList<ConnectVariant> variants, int runs)
@@ -55,8 +55,6 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         // A fresh context per connect: no cached preflight, no reused connection from the last run.
         await using var context = await browser.NewContextAsync();
         await context.AddInitScriptAsync(PageInstrumentation.WithThreshold());
-        if (variant.ExtraScript is { } extra)
-            await context.AddInitScriptAsync(extra);
         var page = await context.NewPageAsync();
         await page.GotoAsync(variant.Url);
         var button = page.Locator(variant.WaitForEnabledButton ? "#connect:not([disabled])" : "#connect");
@@ -65,7 +63,7 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         openAI.TakeServed();
 
         await button.ClickAsync();
-        await page.WaitForFunctionAsync("() => window.__bench.audioAt !== null && window.__bench.channelOpenAt !== null",
+        await page.WaitForFunctionAsync("() => window.__bench.audioAt !== null && window.__bench.firstEventAt !== null",
             null, new() { Timeout = 20_000, PollingInterval = 50 });
         var times = await page.EvaluateAsync<JsonElement>("""
             () => {
@@ -75,6 +73,7 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
                 .map((e) => `${new URL(e.name).pathname} ${Math.round(e.startTime - b.clickAt)}→${Math.round(e.responseEnd - b.clickAt)}`);
               return {
                 channel: b.channelOpenAt - b.clickAt,
+                event: b.firstEventAt - b.clickAt,
                 audio: b.audioAt - b.clickAt,
                 mic: b.gumEnd === null ? -1 : b.gumEnd - b.clickAt,
                 requests: requests.join('; '),
@@ -84,6 +83,7 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         var served = openAI.TakeServed().Where(call => !call.Path.EndsWith("/hangup", StringComparison.Ordinal)).ToList();
         return new ConnectRun(
             times.GetProperty("channel").GetDouble(),
+            times.GetProperty("event").GetDouble(),
             times.GetProperty("audio").GetDouble(),
             served.Sum(call => call.ServiceTime.TotalMilliseconds),
             served.Count,

@@ -35,7 +35,7 @@ public sealed class FakeOpenAI : IDisposable
     };
 
     private readonly ConcurrentQueue<ServedCall> _served = new();
-    private Func<string, Task<string>> _answer = _ => Task.FromResult(StaticAnswer);
+    private Func<string, int?, Task<string>> _answer = (_, _) => Task.FromResult(StaticAnswer);
 
     public FakeOpenAI(TimeSpan delay)
     {
@@ -61,7 +61,7 @@ public sealed class FakeOpenAI : IDisposable
             .RespondWith(Response.Create().WithCallback(async request => await Served(request, async () =>
             {
                 await Task.Delay(Delay);
-                var answer = await _answer(OfferFrom(request));
+                var answer = await _answer(OfferFrom(request), DataChannelIdFrom(request));
                 return new ResponseMessage
                 {
                     StatusCode = 201,
@@ -103,9 +103,9 @@ public sealed class FakeOpenAI : IDisposable
     public string BaseUrl => Server.Url + "/v1";
 
     /// <summary>Answers offers with <paramref name="answer"/> (the fake WebRTC peer) instead of the static SDP.</summary>
-    public void AnswerCallsWith(Func<string, Task<string>> answer) => _answer = answer;
+    public void AnswerCallsWith(Func<string, int?, Task<string>> answer) => _answer = answer;
 
-    public void AnswerStatically() => _answer = _ => Task.FromResult(StaticAnswer);
+    public void AnswerStatically() => _answer = (_, _) => Task.FromResult(StaticAnswer);
 
     /// <summary>Serves a file from disk at <paramref name="path"/> (the peer page and its script).</summary>
     public void ServeFile(string path, string file, string contentType) =>
@@ -128,6 +128,10 @@ public sealed class FakeOpenAI : IDisposable
         _served.Enqueue(new ServedCall(request.Method, request.Path, clock.Elapsed));
         return response;
     }
+
+    /// <summary>WARP's pre-negotiated channel id, from the call's <c>dcid</c> query parameter.</summary>
+    private static int? DataChannelIdFrom(IRequestMessage request) =>
+        request.Query is { } query && query.TryGetValue("dcid", out var dcid) && int.TryParse(dcid.FirstOrDefault(), out var id) ? id : null;
 
     /// <summary>The offer from the server's multipart form, or the raw SDP a browser posts.</summary>
     private static string OfferFrom(IRequestMessage request)

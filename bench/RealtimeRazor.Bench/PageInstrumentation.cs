@@ -2,7 +2,8 @@ namespace RealtimeRazor.Bench;
 
 /// <summary>
 /// Added to every measured page before its own scripts run. It observes, without changing, what the
-/// page does: when Connect is clicked, when getUserMedia runs, when a data channel opens, and when the
+/// page does: when Connect is clicked, when getUserMedia runs, when a data channel opens and its first
+/// server event (the fake's session.created) arrives, and when the
 /// assistant's audio first carries energy in <c>&lt;audio id="assistant-audio"&gt;</c>. All times are the
 /// page's own <c>performance.now()</c>, so they need no clock shared with the benchmark.
 /// </summary>
@@ -13,7 +14,7 @@ public static class PageInstrumentation
 
     public const string Script = """
         (() => {
-          const bench = { clickAt: null, gumStart: null, gumEnd: null, channelOpenAt: null, audioAt: null, channels: [] };
+          const bench = { clickAt: null, gumStart: null, gumEnd: null, channelOpenAt: null, firstEventAt: null, audioAt: null, channels: [] };
           window.__bench = bench;
 
           document.addEventListener('click', (event) => {
@@ -40,6 +41,7 @@ public static class PageInstrumentation
             const channel = createDataChannel.apply(this, args);
             bench.channels.push({ label: channel.label, negotiated: channel.negotiated });
             channel.addEventListener('open', () => { bench.channelOpenAt ??= performance.now(); });
+            channel.addEventListener('message', () => { bench.firstEventAt ??= performance.now(); });
             return channel;
           };
 
