@@ -125,7 +125,16 @@ public sealed class VoiceHarness : IAsyncDisposable
     public async Task ConnectAsync()
     {
         await ConnectButton.ClickAsync();
-        await Assertions.Expect(Status).ToHaveTextAsync("Connected", new() { Timeout = 15_000 });
+        try
+        {
+            await Assertions.Expect(Status).ToHaveTextAsync("Connected", new() { Timeout = 15_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            // Say what the page told its user, so a failure here can be diagnosed from the test log alone.
+            var shown = await Alert.IsVisibleAsync() ? await Alert.TextContentAsync() : "(no message)";
+            throw new Xunit.Sdk.XunitException($"The page did not connect; it showed: {shown}. {ex.Message}");
+        }
         await Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'open'");
     }
 
