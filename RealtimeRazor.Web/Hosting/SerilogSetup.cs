@@ -2,11 +2,18 @@ using System.Globalization;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
+using Serilog.Settings.Configuration;
 
 namespace RealtimeRazor.Web.Hosting;
 
 public static class SerilogSetup
 {
+    private static readonly System.Reflection.Assembly[] ConfigurationAssemblies =
+    [
+        typeof(ConsoleLoggerConfigurationExtensions).Assembly,
+        typeof(RenderedCompactJsonFormatter).Assembly,
+    ];
+
     private const string HumanTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
     /// <summary>
@@ -44,7 +51,10 @@ public static class SerilogSetup
                 // Program reports a refused start in one line naming the key; the host's own report of
                 // the same failure would add a stack trace.
                 .Filter.ByExcluding(IsHostReportOfConfigurationError)
-                .ReadFrom.Configuration(builder.Configuration)
+                // Naming the assemblies that configuration may refer to (sinks, formatters) stops the reader
+                // from scanning every DLL next to the app, which loads System.Reflection.Metadata,
+                // Collections.Immutable, DependencyModel and every Serilog sink (~2-3 MiB resident) at startup.
+                .ReadFrom.Configuration(builder.Configuration, new ConfigurationReaderOptions(ConfigurationAssemblies))
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
             if (development)
