@@ -17,6 +17,7 @@ public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabled
 public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
 {
     private IBrowserContext? _peerContext;
+    private IPage? _peer;
 
     /// <summary>Opens the fake OpenAI peer page and lets it answer every offer, speaking as soon as it has answered.</summary>
     public async Task StartPeerAsync()
@@ -24,7 +25,7 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         openAI.ServeFile("/peer/index.html", Path.Combine(Browser.E2eDirectory, "peer.html"), "text/html");
         openAI.ServeFile("/peer/fake-openai-peer.js", Path.Combine(Browser.E2eDirectory, "out", "fake-openai-peer.js"), "text/javascript");
         _peerContext = await browser.NewContextAsync();
-        var peer = await _peerContext.NewPageAsync();
+        var peer = _peer = await _peerContext.NewPageAsync();
         await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         // The tone starts with the call, so "first audio" is the app's path, not the benchmark's timing.
@@ -63,8 +64,23 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         openAI.TakeServed();
 
         await button.ClickAsync();
-        await page.WaitForFunctionAsync("() => window.__bench.audioAt !== null && window.__bench.firstEventAt !== null",
-            null, new() { Timeout = 20_000, PollingInterval = 50 });
+        try
+        {
+            await page.WaitForFunctionAsync("() => window.__bench.audioAt !== null && window.__bench.firstEventAt !== null",
+                null, new() { Timeout = 20_000, PollingInterval = 50 });
+        }
+        catch (TimeoutException)
+        {
+            var state = await page.EvaluateAsync<string>("""
+                () => JSON.stringify({ bench: window.__bench, status: document.getElementById('status')?.textContent,
+                  error: document.getElementById('error')?.textContent })
+                """);
+            var peerState = _peer is null ? "none" : await _peer.EvaluateAsync<string>("""
+                () => JSON.stringify({ calls: window.fakeOpenAI.callCount(), channel: window.fakeOpenAI.channelState(),
+                  connection: window.fakeOpenAI.connectionState(), received: window.fakeOpenAI.received().length, sent: window.fakeOpenAI.sentCount() })
+                """);
+            throw new InvalidOperationException($"{variant.Name}: no channel, event or audio within 20 s; page state: {state}; peer: {peerState}");
+        }
         var times = await page.EvaluateAsync<JsonElement>("""
             () => {
               const b = window.__bench;
