@@ -40,15 +40,18 @@ internal static class ClientCpuSection
     {
         Console.Error.WriteLine("Client CPU ...");
         await using var app = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
+        await using var compared = options.CompareApp is { } other ? await AppProcess.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
         using var seed = new SeedSite(openAI);
         var peer = new ConnectBenchmark(browser, openAI);
         await peer.StartPeerAsync();
-        Variant[] variants =
+        List<Variant> variants =
         [
             new("Ours, visible", app.Url.ToString(), OurPage: true, Hidden: false),
             new("Ours, tab hidden", app.Url.ToString(), OurPage: true, Hidden: true),
             new("Seed baseline, visible (one waveform, every frame)", seed.PageUrl(openAI), OurPage: false, Hidden: false),
         ];
+        if (compared is not null)
+            variants.Add(new("Compared build, visible", compared.Url.ToString(), OurPage: true, Hidden: false));
         var rounds = Math.Clamp(options.Runs / 2, 1, 3);
         var results = variants.ToDictionary(v => v.Name, _ => new List<(double Task, double Script, double Strokes)>());
         for (var round = 0; round < rounds; round++)

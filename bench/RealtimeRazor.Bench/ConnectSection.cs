@@ -12,16 +12,19 @@ internal static class ConnectSection
         // Off by default against anything but api.openai.com; turned on here, against the fake that knows dcid.
         await using var warp = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay",
             new Dictionary<string, string> { ["Realtime__PreNegotiatedDataChannel"] = "true" });
+        await using var compared = options.CompareApp is { } other ? await AppProcess.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
         using var seed = new SeedSite(openAI);
         var bench = new ConnectBenchmark(browser, openAI);
         await bench.StartPeerAsync();
-        var variants = new[]
+        var variants = new List<ConnectVariant>
         {
             new ConnectVariant("Ours, Relay", relay.Url.ToString(), WaitForEnabledButton: true),
             new ConnectVariant("Ours, Direct", direct.Url.ToString(), WaitForEnabledButton: true),
             new ConnectVariant("Seed baseline (serial)", seed.PageUrl(openAI), WaitForEnabledButton: false),
             new ConnectVariant("Ours, Relay, pre-negotiated channel", warp.Url.ToString(), WaitForEnabledButton: true),
         };
+        if (compared is not null)
+            variants.Add(new ConnectVariant("Compared build, Relay", compared.Url.ToString(), WaitForEnabledButton: true));
         var results = await bench.RunAsync(variants, options.Runs);
         await bench.StopPeerAsync();
 
