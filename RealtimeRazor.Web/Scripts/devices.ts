@@ -84,7 +84,6 @@ function fill(select: HTMLSelectElement, devices: readonly MediaDeviceInfo[], fa
  * cannot tell answer "no", the cautious answer.
  */
 export class MicrophoneAccess {
-  readonly #listeners = new AbortController();
   #allowed = false;
 
   private constructor() {}
@@ -99,19 +98,15 @@ export class MicrophoneAccess {
     return this.#allowed;
   }
 
-  dispose(): void {
-    this.#listeners.abort();
-  }
-
   async #start(): Promise<void> {
     const permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
     const update = async (): Promise<void> => {
       const devices = permission.state === 'granted' ? await navigator.mediaDevices.enumerateDevices() : [];
       this.#allowed = devices.some((device) => device.kind === 'audioinput');
     };
-    const { signal } = this.#listeners;
-    permission.addEventListener('change', () => void update().catch(() => undefined), { signal });
-    navigator.mediaDevices.addEventListener('devicechange', () => void update().catch(() => undefined), { signal });
+    // Listened to for the page's lifetime, like the page itself.
+    permission.addEventListener('change', () => void update().catch(() => undefined));
+    navigator.mediaDevices.addEventListener('devicechange', () => void update().catch(() => undefined));
     await update();
   }
 }
