@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using RealtimeRazor.Web.Realtime;
 
 namespace RealtimeRazor.Tests.Infrastructure;
 
@@ -17,6 +19,15 @@ public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? 
     {
         if (logs is not null)
             builder.ConfigureServices(services => services.AddSingleton<Serilog.Core.ILogEventSink>(logs));
+        if (openAI.Certificate is { } fakeCertificate)
+        {
+            // The fake's self-signed certificate is trusted by its hash; everything else about the upstream client stays the app's.
+            var pinned = fakeCertificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            builder.ConfigureTestServices(services => services.AddHttpClient<OpenAIRealtimeClient>()
+                .ConfigurePrimaryHttpMessageHandler((handler, _) =>
+                    ((SocketsHttpHandler)handler).SslOptions.RemoteCertificateValidationCallback =
+                        (_, certificate, _, _) => certificate?.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) == pinned));
+        }
         builder.UseEnvironment(environment);
         builder.UseSetting("OpenAI:BaseUrl", openAI.BaseUrl);
         builder.UseSetting("OpenAI:ApiKey", FakeOpenAI.ApiKey);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using WireMock;
 using WireMock.Logging;
@@ -31,14 +33,21 @@ public sealed class FakeOpenAI : IDisposable
     private const int ScriptedPriority = 1;
     private const int DefaultPriority = 100;
 
-    public WireMockServer Server { get; } = WireMockServer.Start(new WireMockServerSettings
-    {
-        // Direct mode: the browser posts its offer to "OpenAI" from the app's origin.
-        CorsPolicyOptions = CorsPolicyOptions.AllowAll,
-    });
+    public WireMockServer Server { get; }
 
-    public FakeOpenAI()
+    /// <summary>With <c>tls</c>: the self-signed certificate it serves https with, as OpenAI serves it (AppFactory trusts it).</summary>
+    public X509Certificate2? Certificate { get; }
+
+    public FakeOpenAI(bool tls = false)
     {
+        Certificate = tls ? SelfSignedForLoopback() : null;
+        Server = WireMockServer.Start(new WireMockServerSettings
+        {
+            // Direct mode: the browser posts its offer to "OpenAI" from the app's origin.
+            CorsPolicyOptions = CorsPolicyOptions.AllowAll,
+            UseSSL = tls,
+            CertificateSettings = tls ? new WireMockCertificateSettings { X509Certificate = Certificate } : null,
+        });
         Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithCallback(async request => new ResponseMessage
             {
@@ -97,5 +106,22 @@ public sealed class FakeOpenAI : IDisposable
         return new CallOffer(sdp, dataChannelId);
     }
 
-    public void Dispose() => Server.Stop();
+    private static X509Certificate2 SelfSignedForLoopback()
+    {
+        // RSA: WireMock logs its settings, and reading an ECDSA certificate's legacy PrivateKey property throws.
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
+    }
+
+    public void Dispose()
+    {
+        Server.Stop();
+        Certificate?.Dispose();
+    }
 }

@@ -100,6 +100,22 @@ public sealed class RelayCallTests : IDisposable
     }
 
     [Fact]
+    public async Task An_https_upstream_is_called_over_HTTP2_so_concurrent_calls_share_a_warm_connection()
+    {
+        using var fake = new FakeOpenAI(tls: true);
+        using var factory = new AppFactory(fake);
+        using var client = factory.CreateClient();
+
+        // Two at once: the per-user session cap in Development.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => client.PostAsync("/api/realtime/calls", TestApp.Sdp(TestData.Offer))));
+
+        Assert.All(responses, response => Assert.Equal(HttpStatusCode.Created, response.StatusCode));
+        var calls = fake.Requests("/realtime/calls");
+        Assert.Equal(2, calls.Count);
+        Assert.All(calls, call => Assert.Equal("2", call.RequestMessage!.HttpVersion));
+    }
+
+    [Fact]
     public async Task The_fields_are_plain_form_fields_as_a_browser_sends_them()
     {
         using var response = await app.PostOfferAsync();

@@ -85,6 +85,10 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.ApiKey);
+        // HTTP/2 where the upstream offers it (api.openai.com does): concurrent calls share one warm TLS
+        // connection instead of each opening its own. Plain-http upstreams (test fakes) get HTTP/1.1.
+        request.Version = HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
 

@@ -34,9 +34,6 @@ public static class RealtimeServiceExtensions
                 http.Timeout = Timeout.InfiniteTimeSpan;
                 http.MaxResponseContentBufferSize = 1024 * 1024;
             })
-            // The factory's own loggers attach the request headers, Authorization included, as event
-            // properties at Trace; OpenAIRealtimeClient logs each call itself without them.
-            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Warm connections to OpenAI are reused; recycled now and then so DNS changes are seen.
@@ -45,8 +42,9 @@ public static class RealtimeServiceExtensions
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             })
-            // The factory's logging handlers only write at Information, which the log configuration drops
-            // for this category; removing them takes their scopes and timers off every relayed offer.
+            // The factory's own loggers attach the request headers, Authorization included, as event
+            // properties at Trace, and their scopes and timers ran on every relayed offer for lines the
+            // log configuration drops; OpenAIRealtimeClient logs each call itself, without headers.
             .RemoveAllLoggers();
         return builder;
     }
