@@ -23,13 +23,20 @@ public sealed class IndexPageTests
     }
 
     [Theory]
-    [InlineData(null, "https://api.openai.com/v1", "true")]
-    [InlineData(null, "https://example-resource.openai.azure.com/openai/v1", "false")]
-    [InlineData("true", "https://example-resource.openai.azure.com/openai/v1", "true")]
-    [InlineData("false", "https://api.openai.com/v1", "false")]
-    public async Task The_pre_negotiated_data_channel_is_on_by_default_only_for_OpenAI_itself(string? setting, string baseUrl, string expected)
+    [InlineData(null, "Relay", "https://api.openai.com/v1", "true")]
+    [InlineData(null, "Direct", "https://api.openai.com/v1", "false")]
+    [InlineData(null, "Relay", "https://example-resource.openai.azure.com/openai/v1", "false")]
+    [InlineData("true", "Relay", "https://example-resource.openai.azure.com/openai/v1", "true")]
+    [InlineData("true", "Direct", "https://api.openai.com/v1", "true")]
+    [InlineData("false", "Relay", "https://api.openai.com/v1", "false")]
+    public async Task The_pre_negotiated_data_channel_is_on_by_default_only_for_Relay_calls_to_OpenAI_itself(string? setting, string mode, string baseUrl, string expected)
     {
-        using var app = new TestApp(new Dictionary<string, string?> { ["Realtime:PreNegotiatedDataChannel"] = setting, ["OpenAI:BaseUrl"] = baseUrl });
+        using var app = new TestApp(new Dictionary<string, string?>
+        {
+            ["Realtime:PreNegotiatedDataChannel"] = setting,
+            ["Realtime:Negotiation"] = mode,
+            ["OpenAI:BaseUrl"] = baseUrl,
+        });
 
         var html = await app.Client.GetStringAsync("/");
 

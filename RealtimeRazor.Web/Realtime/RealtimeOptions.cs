@@ -59,14 +59,15 @@ public sealed class RealtimeOptions
     /// <summary>
     /// WARP's pre-negotiated data channel: the page creates <c>oai-events</c> with a fixed id and the
     /// offer names it (<c>dcid</c>), so OpenAI can send events as soon as the transport is up instead
-    /// of after an in-band open. Unset means on for api.openai.com, which documents it, and off for any
-    /// other upstream (Azure, proxies, test fakes), where an unknown <c>dcid</c> would leave the call
-    /// without events.
+    /// of after an in-band open. Unset means on for Relay calls to api.openai.com, whose guide documents
+    /// exactly that, and off otherwise: another upstream (Azure, proxies, test fakes) that does not know
+    /// <c>dcid</c> would leave the call without events, and the guide does not show it for Direct mode.
     /// </summary>
     public bool? PreNegotiatedDataChannel { get; set; }
 
     public bool UsesPreNegotiatedDataChannel(OpenAIOptions openAI) =>
-        PreNegotiatedDataChannel ?? string.Equals(openAI.BaseUrl.IsAbsoluteUri ? openAI.BaseUrl.Host : null, "api.openai.com", StringComparison.OrdinalIgnoreCase);
+        PreNegotiatedDataChannel ?? (Negotiation == NegotiationMode.Relay
+            && string.Equals(openAI.BaseUrl.IsAbsoluteUri ? openAI.BaseUrl.Host : null, "api.openai.com", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Whether the page may send its own instructions (at most <see cref="MaxCustomInstructions"/> characters).</summary>
     public bool AllowCustomInstructions { get; set; }
