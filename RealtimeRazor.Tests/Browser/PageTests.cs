@@ -41,6 +41,18 @@ public sealed partial class PageTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Connect_is_usable_once_the_script_runs_and_never_without_an_API_key()
+    {
+        await using var withKey = await VoiceHarness.StartAsync(browser.Browser);
+        await Expect(withKey.ConnectButton).ToBeEnabledAsync();
+
+        await using var withoutKey = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["OpenAI:ApiKey"] = "", ["OPENAI_API_KEY"] = "" });
+        await Expect(withoutKey.Page.GetByText("OpenAI__ApiKey").First).ToBeVisibleAsync();
+        // The page has loaded, so its module script has run (the same script enabled Connect above).
+        await Expect(withoutKey.ConnectButton).ToBeDisabledAsync();
+    }
+
+    [Fact]
     public async Task A_Chinese_browser_gets_Simplified_Chinese()
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser, userOptions: new() { Locale = "zh-CN" });

@@ -65,6 +65,8 @@ public sealed class SelfHostingTests(BrowserFixture browser)
         }, throughNginx: true);
 
         Assert.EndsWith("/voice/signin?ReturnUrl=%2Fvoice%2F", voice.Page.Url, StringComparison.Ordinal);
+        // A plain form: the voice page's scripts load only with the voice page.
+        Assert.Equal(0, await voice.Page.EvaluateAsync<int>("() => performance.getEntriesByType('resource').filter(e => e.name.includes('/js/')).length"));
         await voice.Page.GetByLabel("Passcode").FillAsync("wrong guess");
         await voice.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(voice.Page.GetByText("That passcode is not right.")).ToBeVisibleAsync();

@@ -61,12 +61,14 @@ public sealed partial class MissingApiKeyTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("OpenAI__ApiKey", html, StringComparison.Ordinal);
-        Assert.Matches(DisabledAttribute(), ConnectButton().Match(html).Value);
+        var button = ConnectButton().Match(html).Value;
+        Assert.Matches(DisabledAttribute(), button);
+        Assert.Contains("data-available=\"false\"", button, StringComparison.Ordinal);
         Assert.Empty(app.Fake.AllRequests);
     }
 
     [Fact]
-    public async Task With_a_key_the_page_has_no_setup_notice_and_Connect_is_enabled()
+    public async Task With_a_key_the_page_has_no_setup_notice_and_Connect_is_offered()
     {
         using var app = new TestApp();
 
@@ -75,7 +77,8 @@ public sealed partial class MissingApiKeyTests
         Assert.DoesNotContain("OpenAI__ApiKey", html, StringComparison.Ordinal);
         var button = ConnectButton().Match(html);
         Assert.True(button.Success, "no Connect button");
-        Assert.DoesNotMatch(DisabledAttribute(), button.Value);
+        // Disabled in the HTML until the script that makes it work has loaded (the browser tests click it).
+        Assert.Contains("data-available=\"true\"", button.Value, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -71,8 +71,8 @@ const devices = new DevicePicker(
   { onMicrophone: (deviceId) => void switchMicrophone(deviceId), onError: showError },
 );
 const microphoneAccess = MicrophoneAccess.watch();
-// The button is rendered disabled when the server cannot start sessions.
-const available = !button.disabled;
+// The server says whether it can start sessions; the button stays disabled until this script runs.
+const available = button.dataset['available'] === 'true';
 
 let state: UiState = { kind: 'idle', resumable: false };
 /** Everything the current attempt opened, so teardown can close it whatever stage it reached. */
