@@ -14,7 +14,9 @@ export interface DeviceCallbacks {
 
 /**
  * Microphone and speaker pickers. Browsers hide device names until the microphone is allowed,
- * so the lists are filled again once a session has the microphone, and whenever devices change.
+ * so the lists are filled again once a session has the microphone, and whenever devices or the
+ * permission change. The same listing tells whether the microphone will open without a prompt,
+ * known before a Connect click so the click need not wait on the browser to find out.
  */
 export class DevicePicker {
   readonly #microphones: HTMLSelectElement;
@@ -22,6 +24,8 @@ export class DevicePicker {
   readonly #audio: HTMLAudioElement;
   readonly #callbacks: DeviceCallbacks;
   readonly #listeners = new AbortController();
+  #permission: PermissionStatus | null = null;
+  #microphoneAllowed = false;
 
   constructor(microphones: HTMLSelectElement, speakers: HTMLSelectElement, speakerField: HTMLElement, audio: HTMLAudioElement, callbacks: DeviceCallbacks) {
     this.#microphones = microphones;
@@ -33,22 +37,34 @@ export class DevicePicker {
     speakerField.hidden = !canChooseSpeaker(audio);
     microphones.addEventListener('change', () => callbacks.onMicrophone(microphones.value), { signal });
     speakers.addEventListener('change', () => void this.#applySpeaker(), { signal });
-    navigator.mediaDevices?.addEventListener('devicechange', () => void this.refresh(), { signal });
+    navigator.mediaDevices?.addEventListener('devicechange', () => void this.refresh().catch(() => undefined), { signal });
+    void this.#watchPermission().finally(() => this.refresh()).catch(() => undefined);
   }
 
   get microphoneId(): string {
     return this.#microphones.value;
   }
 
+  /** Allowed already, and a device to open. Browsers that cannot tell answer "no", the cautious answer. */
+  get microphoneAllowed(): boolean {
+    return this.#microphoneAllowed;
+  }
+
   async refresh(): Promise<void> {
     if (navigator.mediaDevices?.enumerateDevices === undefined) return;
     const devices = await navigator.mediaDevices.enumerateDevices();
+    this.#microphoneAllowed = this.#permission?.state === 'granted' && devices.some((device) => device.kind === 'audioinput');
     fill(this.#microphones, devices.filter((device) => device.kind === 'audioinput'), 'microphoneN');
     fill(this.#speakers, devices.filter((device) => device.kind === 'audiooutput'), 'speakerN');
   }
 
   dispose(): void {
     this.#listeners.abort();
+  }
+
+  async #watchPermission(): Promise<void> {
+    this.#permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
+    this.#permission.addEventListener('change', () => void this.refresh().catch(() => undefined), { signal: this.#listeners.signal });
   }
 
   async #applySpeaker(): Promise<void> {
@@ -78,35 +94,3 @@ function fill(select: HTMLSelectElement, devices: readonly MediaDeviceInfo[], fa
   select.value = options.some((option) => option.value === current) ? current : '';
 }
 
-/**
- * Whether the microphone will open without a prompt: allowed already, and a device to open. Kept
- * current from page load so a Connect click does not wait on the browser to find out. Browsers that
- * cannot tell answer "no", the cautious answer.
- */
-export class MicrophoneAccess {
-  #allowed = false;
-
-  private constructor() {}
-
-  static watch(): MicrophoneAccess {
-    const access = new MicrophoneAccess();
-    void access.#start().catch(() => undefined);
-    return access;
-  }
-
-  get allowed(): boolean {
-    return this.#allowed;
-  }
-
-  async #start(): Promise<void> {
-    const permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
-    const update = async (): Promise<void> => {
-      const devices = permission.state === 'granted' ? await navigator.mediaDevices.enumerateDevices() : [];
-      this.#allowed = devices.some((device) => device.kind === 'audioinput');
-    };
-    // Listened to for the page's lifetime, like the page itself.
-    permission.addEventListener('change', () => void update().catch(() => undefined));
-    navigator.mediaDevices.addEventListener('devicechange', () => void update().catch(() => undefined));
-    await update();
-  }
-}

@@ -1,5 +1,5 @@
 import { ConversationControls } from './controls.js';
-import { DevicePicker, MicrophoneAccess } from './devices.js';
+import { DevicePicker } from './devices.js';
 import { EventLog } from './event-log.js';
 import { download, fileStem, toJson, toMarkdown } from './export.js';
 import { pageData, t } from './i18n.js';
@@ -70,7 +70,6 @@ const devices = new DevicePicker(
   element('microphone', HTMLSelectElement), element('speaker', HTMLSelectElement), element('speaker-field', HTMLElement), audio,
   { onMicrophone: (deviceId) => void switchMicrophone(deviceId), onError: showError },
 );
-const microphoneAccess = MicrophoneAccess.watch();
 // The server says whether it can start sessions; the button stays disabled until this script runs.
 const available = button.dataset['available'] === 'true';
 
@@ -144,7 +143,7 @@ async function connect(resume: boolean): Promise<void> {
     onEvent,
     onRecoverableError: showError,
     onEnded: (message) => void fail(message, true),
-  }, pending.signal, { deviceId: devices.microphoneId, allowed: microphoneAccess.allowed });
+  }, pending.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed });
   // Created, resumed and played inside the click: mobile Safari only starts audio from a user gesture.
   audioContext = new AudioContext();
   void audioContext.resume();
@@ -242,4 +241,3 @@ window.addEventListener('pagehide', () => {
 
 controls.setTurnDetection(turnDetectionFor(selectedPreset()));
 setState(state);
-void devices.refresh().catch(() => undefined);

@@ -15,7 +15,7 @@ export interface SessionCallbacks {
 export interface MicrophoneChoice {
   /** '' is the system default. */
   readonly deviceId: string;
-  /** Allowed already, and a device to open: the offer need not wait for the device (see MicrophoneAccess). */
+  /** Allowed already, and a device to open: the offer need not wait for the device (see DevicePicker). */
   readonly allowed: boolean;
 }
 

@@ -71,7 +71,7 @@ export class Waveform {
   readonly #source: MediaStreamAudioSourceNode;
   readonly #analyser: AnalyserNode;
   readonly #samples: Float32Array<ArrayBuffer>;
-  readonly #unsubscribe: () => void;
+  readonly #unsubscribe: (() => void) | null;
   #flat = false;
 
   constructor(canvas: HTMLCanvasElement, context: AudioContext, stream: MediaStream) {
@@ -81,13 +81,14 @@ export class Waveform {
     this.#samples = new Float32Array(this.#analyser.fftSize);
     this.#source = context.createMediaStreamSource(stream);
     this.#source.connect(this.#analyser);
-    this.#unsubscribe = 'transferControlToOffscreen' in canvas ? clock.subscribe(this.#sample) : () => undefined;
+    this.#unsubscribe = 'transferControlToOffscreen' in canvas ? clock.subscribe(this.#sample) : null;
   }
 
   dispose(): void {
-    this.#unsubscribe();
     this.#source.disconnect();
-    if ('transferControlToOffscreen' in this.#canvas) painter.post(this.#canvas, { kind: 'clear', id: this.#canvas.id });
+    if (this.#unsubscribe === null) return;
+    this.#unsubscribe();
+    painter.post(this.#canvas, { kind: 'clear', id: this.#canvas.id });
   }
 
   readonly #sample = (): void => {
