@@ -12,6 +12,7 @@ try
 {
     var builder = WebApplication.CreateBuilder(StartupDefaults.For(args));
 
+    builder.LocateStaticAssets();
     builder.AddLogging();
     builder.AddReverseProxySupport();
     builder.LimitRequestSizes();

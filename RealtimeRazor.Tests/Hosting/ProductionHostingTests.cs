@@ -12,7 +12,7 @@ public sealed class ProductionHostingTests : IDisposable
 
     public void Dispose() => Directory.Delete(elsewhere, recursive: true);
 
-    private static Dictionary<string, string> Production() => new()
+    internal static Dictionary<string, string> Production() => new()
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         // Production refuses to start until access is chosen; these tests choose it explicitly.

@@ -1,6 +1,9 @@
+using System.IO.Compression;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using RealtimeRazor.Tests.Hosting;
 
 namespace RealtimeRazor.Tests.Support;
 
@@ -42,7 +45,7 @@ public static partial class PageAssets
 
     /// <summary>
     /// Fetches the page's scripts, stylesheets and import-mapped modules, then every module those import
-    /// (through the import map, as a browser would). Asserts each is 200 with a fitting content type; returns what was fetched.
+    /// (through the import map, as a browser would), each the way a browser fetches it (see <see cref="FetchAsync"/>); returns what was fetched.
     /// </summary>
     public static async Task<IReadOnlyCollection<Uri>> AssertAllServedAsync(HttpClient http, Uri page, string html)
     {
@@ -55,7 +58,7 @@ public static partial class PageAssets
         var fetched = new HashSet<Uri>();
         foreach (var style in styles)
         {
-            await FetchAsync(http, style, "text/css");
+            await FetchAsync(http, page, style, "text/css");
             fetched.Add(style);
         }
 
@@ -64,7 +67,7 @@ public static partial class PageAssets
         {
             if (!fetched.Add(script))
                 continue;
-            var source = await FetchAsync(http, script, "text/javascript");
+            var source = await FetchAsync(http, page, script, "text/javascript");
             foreach (Match import in ModuleImport().Matches(source))
             {
                 // main.abc123.js imports './session.js': the browser resolves that to /js/session.js and
@@ -77,13 +80,66 @@ public static partial class PageAssets
         return fetched;
     }
 
-    private static async Task<string> FetchAsync(HttpClient http, Uri url, string mediaType)
+    /// <summary>What Chromium sends with every request: a server offering precompressed files must answer each with a body it can decode.</summary>
+    private const string BrowserAcceptEncoding = "gzip, deflate, br, zstd";
+
+    /// <summary>
+    /// Fetches <paramref name="url"/> as a browser does and asserts what a browser relies on: 200, the media
+    /// type (Chromium refuses a module without it), a body as long as Content-Length says, and, once decoded,
+    /// exactly the file the build wrote to wwwroot. Returns the decoded text.
+    /// </summary>
+    private static async Task<string> FetchAsync(HttpClient http, Uri page, Uri url, string mediaType)
     {
-        using var response = await http.GetAsync(url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", BrowserAcceptEncoding);
+        using var response = await http.SendAsync(request);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url} answered {(int)response.StatusCode}");
-        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.False(string.IsNullOrWhiteSpace(body), $"{url} is empty");
+        Assert.True(response.Content.Headers.ContentType?.MediaType == mediaType, $"{url} came as '{response.Content.Headers.ContentType}', not {mediaType}");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (response.Content.Headers.ContentLength is { } length)
+            Assert.True(body.Length == length, $"{url} announced {length} bytes and sent {body.Length}");
+        var decoded = Decode(body, response.Content.Headers.ContentEncoding, url);
+
+        var source = SourceFile(page, url);
+        Assert.True(decoded.AsSpan().SequenceEqual(File.ReadAllBytes(source)),
+            $"{url} ({string.Join(", ", response.Content.Headers.ContentEncoding)}, {body.Length} bytes) does not decode to {source}");
+        return Encoding.UTF8.GetString(decoded);
+    }
+
+    /// <summary>Undoes each Content-Encoding, last applied first; one a browser could not decode fails the check.</summary>
+    private static byte[] Decode(byte[] body, IEnumerable<string> encodings, Uri url)
+    {
+        foreach (var encoding in encodings.Reverse())
+        {
+            using var encoded = new MemoryStream(body);
+            using Stream decoder = encoding.ToLowerInvariant() switch
+            {
+                "gzip" => new GZipStream(encoded, CompressionMode.Decompress),
+                "br" => new BrotliStream(encoded, CompressionMode.Decompress),
+                // HTTP's "deflate" is the zlib format.
+                "deflate" => new ZLibStream(encoded, CompressionMode.Decompress),
+                _ => throw new Xunit.Sdk.XunitException($"{url} came encoded as '{encoding}', which this check does not decode"),
+            };
+            using var decoded = new MemoryStream();
+            decoder.CopyTo(decoded);
+            body = decoded.ToArray();
+        }
         return body;
+    }
+
+    [GeneratedRegex(@"^(?<name>.+)\.[0-9a-z]{10}(?<extension>\.[a-z]+)$")]
+    private static partial Regex Fingerprinted();
+
+    /// <summary>The file in the web project's wwwroot that <paramref name="url"/> serves: its path under the page, without the build's fingerprint.</summary>
+    private static string SourceFile(Uri page, Uri url)
+    {
+        Assert.True(url.AbsolutePath.StartsWith(page.AbsolutePath, StringComparison.Ordinal), $"{url} is not under the page {page}");
+        var path = Uri.UnescapeDataString(url.AbsolutePath[page.AbsolutePath.Length..]);
+        var wwwroot = Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web", "wwwroot");
+        var file = Path.Combine(wwwroot, path);
+        if (!File.Exists(file) && Fingerprinted().Match(path) is { Success: true } match)
+            file = Path.Combine(wwwroot, match.Groups["name"].Value + match.Groups["extension"].Value);
+        Assert.True(File.Exists(file), $"{url} names no file in {wwwroot}");
+        return file;
     }
 }

@@ -14,6 +14,22 @@ public static class StartupDefaults
     };
 
     /// <summary>
+    /// MapStaticAssets serves what the build's endpoint manifest lists, including the compressed variant of
+    /// each script and stylesheet, which a build writes under obj/ and only the static web assets manifest
+    /// locates. ASP.NET Core reads that manifest in Development only: run from its build output in any other
+    /// environment (`dotnet run -c Release` in Production), the app answered every browser, which asks for
+    /// gzip, with an empty 200 and no Content-Type, and the page's module never ran. Read it in every
+    /// environment. A published app has no such manifest (its wwwroot holds every file), so there this does nothing.
+    /// </summary>
+    public static WebApplicationBuilder LocateStaticAssets(this WebApplicationBuilder builder)
+    {
+        // Development has read it already; a second read would only stack the same file providers again.
+        if (!builder.Environment.IsDevelopment())
+            builder.WebHost.UseStaticWebAssets();
+        return builder;
+    }
+
+    /// <summary>
     /// The content root defaults to the working directory. A published app started from anywhere else (a
     /// service manager, a container WORKDIR) would then find no wwwroot or appsettings.json, and serve its
     /// page with empty scripts and styles. When the app runs from a published layout (wwwroot next to the

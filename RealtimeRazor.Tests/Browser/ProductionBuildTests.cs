@@ -1,0 +1,39 @@
+using Microsoft.Playwright;
+using RealtimeRazor.Tests.Hosting;
+using static Microsoft.Playwright.Assertions;
+
+namespace RealtimeRazor.Tests.Browser;
+
+/// <summary>The README's Production command, in the browser: the page is only usable if its scripts and styles reach Chromium intact.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ProductionBuildTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Run_from_its_build_output_in_Production_the_page_loads_its_scripts_and_styles_and_offers_Connect()
+    {
+        // As `ASPNETCORE_ENVIRONMENT=Production dotnet run --project RealtimeRazor.Web` starts it: the build output, from the project directory.
+        using var app = AppProcess.Start(BuildOutput.WebDll, ProductionHostingTests.Production(), workingDirectory: Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web"));
+        var address = await app.AddressAsync(TimeSpan.FromSeconds(30));
+        await using var context = await browser.Browser.NewContextAsync(new() { Locale = "en-US" });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        page.PageError += (_, error) => errors.Add(error);
+
+        await page.GotoAsync(address.ToString());
+
+        try
+        {
+            // Only the page's module enables Connect: a module Chromium refused leaves it disabled forever.
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true })).ToBeEnabledAsync(new() { Timeout = 15_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new Xunit.Sdk.XunitException($"Connect never became usable. The console said: {string.Join(" | ", errors)}\n{ex.Message}");
+        }
+        Assert.Empty(errors);
+        // An empty stylesheet raises no error: the page's own rules must be in force.
+        var siteRules = await page.EvaluateAsync<int[]>("() => [...document.styleSheets].filter(s => s.href?.includes('/css/site.')).map(s => s.cssRules.length)");
+        Assert.True(siteRules is [> 0], $"The site stylesheet's rules as Chromium sees them: [{string.Join(", ", siteRules)}]");
+    }
+}
