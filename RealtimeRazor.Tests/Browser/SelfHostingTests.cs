@@ -15,8 +15,9 @@ public sealed class SelfHostingTests(BrowserFixture browser)
         var logs = new LogCapture();
         await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Access:Mode"] = "Open" },
             throughNginx: true, logs: logs, openPage: false);
-        var responses = new List<IResponse>();
-        voice.Page.Response += (_, response) => responses.Add(response);
+        // Raised on Playwright's own thread: a late response must not break the enumeration below.
+        var responses = new System.Collections.Concurrent.ConcurrentQueue<IResponse>();
+        voice.Page.Response += (_, response) => responses.Enqueue(response);
 
         await voice.Page.GotoAsync(voice.AppUrl.ToString());
         Assert.Equal("/voice/", new Uri(voice.Page.Url).AbsolutePath);
@@ -33,7 +34,7 @@ public sealed class SelfHostingTests(BrowserFixture browser)
         await VoiceSessionTests.WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
 
         var received = new List<string>();
-        foreach (var response in responses)
+        foreach (var response in responses.ToArray())
             received.Add(await DescribeAsync(response));
 
         // Every URL the page used went through the proxy's /voice/ prefix.

@@ -51,7 +51,7 @@ public sealed class VoiceHarness : IAsyncDisposable
     private readonly IBrowserContext _userContext;
     private readonly IBrowserContext _peerContext;
     private readonly NginxProxy? _nginx;
-    private readonly List<string> _policyViolations = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _policyViolations = new();
 
     private VoiceHarness(FakeOpenAI openAI, AppFactory app, Uri appUrl, IBrowserContext userContext, IPage page, IBrowserContext peerContext, IPage peer, NginxProxy? nginx)
     {
@@ -67,7 +67,7 @@ public sealed class VoiceHarness : IAsyncDisposable
         Page.Console += (_, message) =>
         {
             if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
-                _policyViolations.Add(message.Text);
+                _policyViolations.Enqueue(message.Text);
         };
     }
 

@@ -191,8 +191,9 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
     public async Task Relay_mode_keeps_every_key_out_of_the_browser()
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser);
-        var seen = new List<string>();
-        voice.Page.Response += (_, response) => seen.Add(response.Url);
+        // Playwright raises Response on its own thread, while the assertion below may be reading.
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        voice.Page.Response += (_, response) => seen.Enqueue(response.Url);
 
         await voice.ConnectAsync();
 

@@ -1,6 +1,6 @@
 import { t } from './i18n.js';
-import type { RealtimeEvent } from './protocol.js';
-import { is } from './protocol.js';
+import type { TurnDetection } from './page-config.js';
+import { is, type RealtimeEvent } from './protocol.js';
 import type { RealtimeSession } from './session.js';
 import type { Transcript } from './transcript.js';
 
@@ -17,8 +17,6 @@ export interface ControlElements {
   readonly assistantIndicator: HTMLElement;
 }
 
-type TurnDetection = Readonly<Record<string, unknown>> | null;
-
 /** Elements whose own Space handling (typing, toggling, pressing) must win over push-to-talk. */
 function ownsSpace(target: EventTarget | null, hold: HTMLElement): boolean {
   if (!(target instanceof HTMLElement) || target === hold) return false;
@@ -28,12 +26,12 @@ function ownsSpace(target: EventTarget | null, hold: HTMLElement): boolean {
 /**
  * Everything the user does during a session besides connecting: mute, push-to-talk, typed
  * messages and interrupting, plus who is speaking. Whether the microphone sends is decided in one
- * place (#applyMicrophone) from mute and push-to-talk together.
+ * place (#applyMicrophone) from mute and push-to-talk together. Lives as long as the page; sessions
+ * come and go through attach and detach.
  */
 export class ConversationControls {
   readonly #elements: ControlElements;
   readonly #transcript: Transcript;
-  readonly #listeners = new AbortController();
   #session: RealtimeSession | null = null;
   /** The session's configured turn detection, restored when push-to-talk is switched off. */
   #turnDetection: TurnDetection = null;
@@ -47,39 +45,38 @@ export class ConversationControls {
   constructor(elements: ControlElements, transcript: Transcript) {
     this.#elements = elements;
     this.#transcript = transcript;
-    const { signal } = this.#listeners;
     const { mute, pushToTalk, hold, interrupt, messageForm } = elements;
     mute.addEventListener('click', () => {
       this.#muted = !this.#muted;
       this.#render();
-    }, { signal });
-    pushToTalk.addEventListener('change', () => this.#onModeChange(), { signal });
+    });
+    pushToTalk.addEventListener('change', () => this.#onModeChange());
     hold.addEventListener('pointerdown', (event) => {
       hold.setPointerCapture(event.pointerId);
       this.#press();
-    }, { signal });
+    });
     for (const type of ['pointerup', 'pointercancel', 'lostpointercapture'] as const) {
-      hold.addEventListener(type, () => this.#release(), { signal });
+      hold.addEventListener(type, () => this.#release());
     }
     // A long press on a phone would otherwise open the context menu and cancel the pointer.
-    hold.addEventListener('contextmenu', (event) => event.preventDefault(), { signal });
+    hold.addEventListener('contextmenu', (event) => event.preventDefault());
     document.addEventListener('keydown', (event) => {
       if (event.code !== 'Space' || !this.#pushToTalkActive || ownsSpace(event.target, hold)) return;
       event.preventDefault();
       if (!event.repeat) this.#press();
-    }, { signal });
+    });
     document.addEventListener('keyup', (event) => {
       if (event.code !== 'Space' || !this.#holding) return;
       event.preventDefault();
       this.#release();
-    }, { signal });
+    });
     // Releasing Space in another window must not leave the microphone open.
-    window.addEventListener('blur', () => this.#release(), { signal });
-    interrupt.addEventListener('click', () => this.#interrupt(), { signal });
+    window.addEventListener('blur', () => this.#release());
+    interrupt.addEventListener('click', () => this.#interrupt());
     messageForm.addEventListener('submit', (event) => {
       event.preventDefault();
       this.#sendMessage();
-    }, { signal });
+    });
     this.#render();
   }
 
@@ -103,11 +100,6 @@ export class ConversationControls {
     this.#assistantSpeaking = false;
     this.#replyItem = null;
     this.#render();
-  }
-
-  dispose(): void {
-    this.#listeners.abort();
-    this.detach();
   }
 
   onServerEvent(event: RealtimeEvent): void {

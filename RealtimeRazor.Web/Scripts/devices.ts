@@ -16,14 +16,14 @@ export interface DeviceCallbacks {
  * Microphone and speaker pickers. Browsers hide device names until the microphone is allowed,
  * so the lists are filled again once a session has the microphone, and whenever devices or the
  * permission change. The same listing tells whether the microphone will open without a prompt,
- * known before a Connect click so the click need not wait on the browser to find out.
+ * known before a Connect click so the click need not wait on the browser to find out. Lives as long
+ * as the page.
  */
 export class DevicePicker {
   readonly #microphones: HTMLSelectElement;
   readonly #speakers: HTMLSelectElement;
   readonly #audio: HTMLAudioElement;
   readonly #callbacks: DeviceCallbacks;
-  readonly #listeners = new AbortController();
   #permission: PermissionStatus | null = null;
   #microphoneAllowed = false;
 
@@ -32,12 +32,11 @@ export class DevicePicker {
     this.#speakers = speakers;
     this.#audio = audio;
     this.#callbacks = callbacks;
-    const { signal } = this.#listeners;
     // Only offered where the browser can route audio to a chosen device (not Safari or Firefox on phones).
     speakerField.hidden = !canChooseSpeaker(audio);
-    microphones.addEventListener('change', () => callbacks.onMicrophone(microphones.value), { signal });
-    speakers.addEventListener('change', () => void this.#applySpeaker(), { signal });
-    navigator.mediaDevices?.addEventListener('devicechange', () => void this.refresh().catch(() => undefined), { signal });
+    microphones.addEventListener('change', () => callbacks.onMicrophone(microphones.value));
+    speakers.addEventListener('change', () => void this.#applySpeaker());
+    navigator.mediaDevices?.addEventListener('devicechange', () => void this.refresh().catch(() => undefined));
     void this.#watchPermission().finally(() => this.refresh()).catch(() => undefined);
   }
 
@@ -58,13 +57,9 @@ export class DevicePicker {
     fill(this.#speakers, devices.filter((device) => device.kind === 'audiooutput'), 'speakerN');
   }
 
-  dispose(): void {
-    this.#listeners.abort();
-  }
-
   async #watchPermission(): Promise<void> {
     this.#permission = await navigator.permissions.query({ name: 'microphone' as PermissionName });
-    this.#permission.addEventListener('change', () => void this.refresh().catch(() => undefined), { signal: this.#listeners.signal });
+    this.#permission.addEventListener('change', () => void this.refresh().catch(() => undefined));
   }
 
   async #applySpeaker(): Promise<void> {
@@ -78,7 +73,7 @@ export class DevicePicker {
 }
 
 /** Keeps the current choice when it still exists; the first option is always the system default. */
-function fill(select: HTMLSelectElement, devices: readonly MediaDeviceInfo[], fallbackKey: string): void {
+function fill(select: HTMLSelectElement, devices: readonly MediaDeviceInfo[], fallbackKey: 'microphoneN' | 'speakerN'): void {
   const current = select.value;
   const keep = select.options[0];
   const options = devices

@@ -1,44 +1,33 @@
-/** The page's language and everything else the server renders for the scripts (#page-data). */
+/** The page's language: the texts the server rendered for it, looked up by typed keys. */
+import { pageConfig } from './page-config.js';
 
-export interface Price {
-  /** USD per one million tokens. */
-  readonly audioInput: number;
-  readonly audioOutput: number;
-  readonly textInput: number;
-  readonly textOutput: number;
-  readonly cachedInput: number;
-}
+/**
+ * Every key the scripts look up. The server's table (UiStrings) must hold each: a server test reads
+ * this list, and the page refuses to start without them rather than showing a key to the user.
+ */
+const keys = [
+  'connect', 'disconnect', 'mute', 'unmute', 'you', 'assistant', 'transcript', 'interrupted',
+  'noSpeech', 'transcriptionUnavailable', 'copied', 'copyFailed', 'costUnknown', 'timeLeft', 'microphoneN', 'speakerN',
+  'status.idle', 'status.connecting', 'status.connected', 'status.disconnecting', 'status.failed',
+  'user.quiet', 'user.speaking', 'user.muted', 'assistant.quiet', 'assistant.speaking',
+  'err.connect', 'err.timeLimit', 'err.closed', 'err.lost', 'err.expired', 'err.openAI', 'err.noPath', 'err.cancelled',
+  'err.noMediaDevices', 'err.micDenied', 'err.noMic', 'err.micBusy', 'err.micOther', 'err.switchMic', 'err.switchSpeaker',
+  'err.unreachableServer', 'err.unreachableOpenAI', 'err.badAnswer', 'err.badSecret', 'err.serverStatus',
+  'err.secretRefused', 'err.busyRetry', 'err.busy', 'err.unavailable', 'err.refused',
+] as const;
 
-export interface PresetInfo {
-  /** "" is the server's base configuration. */
-  readonly name: string;
-  /** The session's turn_detection; null means the server configured push-to-talk. */
-  readonly turnDetection: Readonly<Record<string, unknown>> | null;
-}
+export type StringKey = (typeof keys)[number];
 
-export interface PageData {
-  readonly language: string;
-  readonly strings: Readonly<Record<string, string>>;
-  readonly presets: readonly PresetInfo[];
-  readonly price: Price | null;
-}
-
-function read(): PageData {
-  const text = document.getElementById('page-data')?.textContent;
-  if (text === undefined || text === null) throw new Error('The page is missing #page-data.');
-  return JSON.parse(text) as PageData;
-}
-
-export const pageData: PageData = read();
+const missing = keys.filter((key) => pageConfig.strings[key] === undefined);
+if (missing.length > 0) throw new Error(`The server sent no text for ${missing.join(', ')}.`);
 
 /** The string for `key` in the page's language, with each {name} replaced. */
-export function t(key: string, values: Readonly<Record<string, string | number>> = {}): string {
-  // The key itself is a visible but harmless fallback if the server's table lacks it.
-  let text = pageData.strings[key] ?? key;
+export function t(key: StringKey, values: Readonly<Record<string, string | number>> = {}): string {
+  let text = pageConfig.strings[key] ?? key;
   for (const [name, value] of Object.entries(values)) text = text.replaceAll(`{${name}}`, String(value));
   return text;
 }
 
 export function formatNumber(value: number, options: Intl.NumberFormatOptions = {}): string {
-  return new Intl.NumberFormat(pageData.language, options).format(value);
+  return new Intl.NumberFormat(pageConfig.language, options).format(value);
 }

@@ -1,22 +1,10 @@
 /** How the page gets OpenAI's SDP answer, in the mode the server announces. */
+import { SessionError } from './errors.js';
 import { t } from './i18n.js';
-
-export interface PageConfig {
-  readonly negotiation: 'Relay' | 'Direct';
-  /** This server's Relay endpoint; call ids are appended to it for hang-up. */
-  readonly callsUrl: string;
-  readonly clientSecretUrl: string;
-  /** WARP: `oai-events` is created with a fixed id that the offer names, instead of opened in-band. */
-  readonly preNegotiatedChannel: boolean;
-}
+import type { PageConfig } from './page-config.js';
 
 /** Any free id will do; the offer carries it as `dcid`. */
 export const negotiatedChannelId = 0;
-
-/** A failure worded for the person using the page. */
-export class SessionError extends Error {
-  override readonly name = 'SessionError';
-}
 
 export interface Negotiated {
   readonly answer: string;
@@ -33,14 +21,6 @@ export interface SessionChoice {
 interface ClientSecret {
   readonly value: string;
   readonly callsUrl: string;
-}
-
-export function readPageConfig(root: HTMLElement): PageConfig {
-  const { negotiation, callsUrl, clientSecretUrl, preNegotiatedChannel } = root.dataset;
-  if ((negotiation !== 'Relay' && negotiation !== 'Direct') || callsUrl === undefined || clientSecretUrl === undefined) {
-    throw new Error('The page is missing its negotiation settings.');
-  }
-  return { negotiation, callsUrl, clientSecretUrl, preNegotiatedChannel: preNegotiatedChannel === 'true' };
 }
 
 /**

@@ -1,4 +1,5 @@
 // The slice of OpenAI's GA Realtime event contract this page reads or sends.
+import type { TurnDetection } from './page-config.js';
 
 export interface RealtimeEvent {
   readonly type: string;
@@ -70,3 +71,24 @@ export function parseEvent(data: unknown): RealtimeEvent | null {
     return null;
   }
 }
+
+/** A message the page adds to the conversation: typed text, or an earlier turn carried into a new session. */
+export interface ClientMessageItem {
+  readonly id?: string;
+  readonly type: 'message';
+  readonly role: 'user' | 'assistant';
+  readonly content: ReadonlyArray<{ readonly type: 'input_text' | 'output_text'; readonly text: string }>;
+}
+
+/** The GA client events the page sends, by type: a misspelt event type or field does not compile. */
+export interface ClientEvents {
+  'session.update': { session: { type: 'realtime'; audio: { input: { turn_detection: TurnDetection } } } };
+  'input_audio_buffer.commit': object;
+  'input_audio_buffer.clear': object;
+  'conversation.item.create': { item: ClientMessageItem };
+  'response.create': object;
+  'response.cancel': object;
+  'output_audio_buffer.clear': object;
+}
+
+export type ClientEvent = { [T in keyof ClientEvents]: { readonly type: T } & Readonly<ClientEvents[T]> }[keyof ClientEvents];

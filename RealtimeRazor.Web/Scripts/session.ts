@@ -1,11 +1,16 @@
+import { SessionError } from './errors.js';
 import { t } from './i18n.js';
-import { negotiate, negotiatedChannelId, SessionError, type PageConfig, type SessionChoice } from './negotiation.js';
-import { is, parseEvent, type RealtimeEvent } from './protocol.js';
+import { negotiate, negotiatedChannelId, type SessionChoice } from './negotiation.js';
+import type { PageConfig } from './page-config.js';
+import { is, parseEvent, type ClientEvent, type RealtimeEvent } from './protocol.js';
 
 const connectTimeoutMs = 15_000;
 
 export interface SessionCallbacks {
-  onEvent(direction: 'in' | 'out', event: RealtimeEvent): void;
+  /** Every event from OpenAI, in arrival order. */
+  onEvent(event: RealtimeEvent): void;
+  /** Every event the page sent. */
+  onSent(event: ClientEvent): void;
   /** An `error` event the session survives. */
   onRecoverableError(message: string): void;
   /** The session ended without being asked to; the page should tear down. */
@@ -92,10 +97,10 @@ export class RealtimeSession {
     return next;
   }
 
-  send(event: RealtimeEvent): void {
+  send(event: ClientEvent): void {
     if (this.#channel.readyState !== 'open') return;
     this.#channel.send(JSON.stringify(event));
-    this.#callbacks.onEvent('out', event);
+    this.#callbacks.onSent(event);
   }
 
   /** Stops the microphone, closes the connection and hangs the call up. Safe to call twice. */
@@ -192,7 +197,7 @@ export class RealtimeSession {
   #onMessage(data: unknown): void {
     const event = parseEvent(data);
     if (event === null) return;
-    this.#callbacks.onEvent('in', event);
+    this.#callbacks.onEvent(event);
     if (!is(event, 'error')) return;
     const message = event.error.message ?? t('err.openAI');
     if (event.error.code === 'session_expired') {

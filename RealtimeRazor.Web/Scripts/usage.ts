@@ -1,4 +1,5 @@
-import { formatNumber, t, type Price } from './i18n.js';
+import { formatNumber, t } from './i18n.js';
+import type { Price } from './page-config.js';
 import type { Usage } from './protocol.js';
 
 export interface UsageTotals {

@@ -1,0 +1,245 @@
+import type { ConversationControls } from './controls.js';
+import type { DevicePicker } from './devices.js';
+import { SessionError } from './errors.js';
+import type { EventLog } from './event-log.js';
+import { t } from './i18n.js';
+import type { SessionChoice } from './negotiation.js';
+import type { PageConfig, TurnDetection } from './page-config.js';
+import { is, type ClientEvent, type RealtimeEvent } from './protocol.js';
+import { RealtimeSession } from './session.js';
+import type { TimeLimit } from './time-limit.js';
+import type { Transcript, TranscriptEntry } from './transcript.js';
+import type { UsageMeter } from './usage.js';
+import { Waveform } from './waveform.js';
+
+/** How many transcript lines a reconnected session gets as context: enough to go on, not a whole hour of tokens. */
+const carriedLines = 10;
+
+/** The elements the call itself drives. */
+export interface CallElements {
+  readonly connect: HTMLButtonElement;
+  readonly reconnect: HTMLButtonElement;
+  readonly status: HTMLElement;
+  readonly alert: HTMLElement;
+  readonly preset: HTMLSelectElement | null;
+  readonly instructions: HTMLTextAreaElement | null;
+  readonly audio: HTMLAudioElement;
+  readonly micCanvas: HTMLCanvasElement;
+  readonly assistantCanvas: HTMLCanvasElement;
+}
+
+/** The page's parts that follow the call: they live as long as the page, the call tells them what happened. */
+export interface CallParts {
+  readonly transcript: Transcript;
+  readonly eventLog: EventLog;
+  readonly usage: UsageMeter;
+  readonly controls: ConversationControls;
+  readonly devices: DevicePicker;
+  readonly timeLimit: TimeLimit;
+}
+
+/** The two live waveforms of a call; the microphone's is replaced when the user switches devices. */
+class CallWaveforms {
+  readonly #canvas: HTMLCanvasElement;
+  readonly #context: AudioContext;
+  #microphone: Waveform | null;
+  readonly #assistant: Waveform | null;
+
+  constructor(elements: CallElements, context: AudioContext, session: RealtimeSession) {
+    this.#canvas = elements.micCanvas;
+    this.#context = context;
+    this.#microphone = session.microphone === null ? null : new Waveform(elements.micCanvas, context, session.microphone);
+    this.#assistant = session.remote === null ? null : new Waveform(elements.assistantCanvas, context, session.remote);
+  }
+
+  showMicrophone(stream: MediaStream): void {
+    this.#microphone?.dispose();
+    this.#microphone = new Waveform(this.#canvas, this.#context, stream);
+  }
+
+  dispose(): void {
+    this.#microphone?.dispose();
+    this.#assistant?.dispose();
+  }
+}
+
+/** Each state owns what it opened, so ending a call in any state is "dispose the state you are in". */
+type CallState =
+  | { readonly kind: 'idle'; readonly resumable: boolean }
+  | { readonly kind: 'connecting'; readonly abort: AbortController; readonly audio: AudioContext }
+  | { readonly kind: 'connected'; readonly session: RealtimeSession; readonly audio: AudioContext; readonly waveforms: CallWaveforms }
+  | { readonly kind: 'disconnecting' }
+  | { readonly kind: 'failed' };
+
+/** The page's one call at a time: Connect, Reconnect, Disconnect, failures, and what each does to the page. */
+export class Call {
+  readonly #config: PageConfig;
+  readonly #elements: CallElements;
+  readonly #parts: CallParts;
+  #state: CallState = { kind: 'idle', resumable: false };
+
+  constructor(config: PageConfig, elements: CallElements, parts: CallParts) {
+    this.#config = config;
+    this.#elements = elements;
+    this.#parts = parts;
+    elements.connect.addEventListener('click', () => {
+      if (this.#state.kind === 'idle') void this.#connect(false);
+      else if (this.#state.kind === 'connected') void this.#disconnect();
+    });
+    elements.reconnect.addEventListener('click', () => {
+      if (this.#state.kind === 'idle') void this.#connect(true);
+    });
+    elements.preset?.addEventListener('change', () => parts.controls.setTurnDetection(this.#turnDetection()));
+    // Closing the tab should not leave a billed call running until OpenAI notices.
+    window.addEventListener('pagehide', () => this.#leave());
+    parts.controls.setTurnDetection(this.#turnDetection());
+    this.#render();
+  }
+
+  showError(message: string): void {
+    this.#elements.alert.textContent = message;
+    this.#elements.alert.hidden = false;
+  }
+
+  /** Moves a live call to another microphone; the old one is released. */
+  async switchMicrophone(deviceId: string): Promise<void> {
+    const state = this.#state;
+    if (state.kind !== 'connected') return;
+    try {
+      const stream = await state.session.switchMicrophone(deviceId);
+      if (this.#state === state) state.waveforms.showMicrophone(stream);
+    } catch (error) {
+      this.showError(error instanceof SessionError ? error.message : t('err.switchMic'));
+    }
+  }
+
+  async #connect(resume: boolean): Promise<void> {
+    const { transcript, eventLog, usage, controls, devices, timeLimit } = this.#parts;
+    this.#clearError();
+    const carried = resume ? transcript.entries().filter((entry) => entry.text.trim() !== '').slice(-carriedLines) : [];
+    if (!resume) {
+      transcript.clear();
+      eventLog.clear();
+      usage.reset();
+    }
+    const choice: SessionChoice = { preset: this.#elements.preset?.value ?? '', instructions: this.#elements.instructions?.value ?? '' };
+    const abort = new AbortController();
+    // Started before anything else in the click: its offer is what OpenAI's round trip waits for.
+    const starting = RealtimeSession.start(this.#config, choice, this.#elements.audio, {
+      onEvent: (event) => this.#onEvent(event),
+      onSent: (event) => this.#onSent(event),
+      onRecoverableError: (message) => this.showError(message),
+      onEnded: (message) => void this.#fail(message, true),
+    }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed });
+    // Created, resumed and played inside the click: mobile Safari only starts audio from a user gesture.
+    const audio = new AudioContext();
+    void audio.resume();
+    void this.#elements.audio.play().catch(() => undefined);
+    this.#setState({ kind: 'connecting', abort, audio });
+    try {
+      const session = await starting;
+      // Drawn only once the call is up: nothing on the page competes with the connection for the CPU.
+      const waveforms = new CallWaveforms(this.#elements, audio, session);
+      controls.setTurnDetection(this.#turnDetection());
+      controls.attach(session);
+      carryOver(session, carried);
+      this.#setState({ kind: 'connected', session, audio, waveforms });
+      timeLimit.start(() => void this.#fail(t('err.timeLimit', { minutes: timeLimit.minutes }), false));
+      // Device names are only readable once the microphone is allowed.
+      void devices.refresh().catch(() => undefined);
+    } catch (error) {
+      await this.#fail(error instanceof SessionError ? error.message : t('err.connect'), resume);
+    }
+  }
+
+  async #disconnect(): Promise<void> {
+    const state = this.#state;
+    if (state.kind !== 'connected') return;
+    this.#setState({ kind: 'disconnecting' });
+    await this.#dispose(state);
+    this.#setState({ kind: 'idle', resumable: false });
+  }
+
+  async #fail(message: string, resumable: boolean): Promise<void> {
+    const state = this.#state;
+    if (state.kind !== 'connecting' && state.kind !== 'connected') return;
+    this.#setState({ kind: 'failed' });
+    this.showError(message);
+    await this.#dispose(state);
+    this.#setState({ kind: 'idle', resumable });
+  }
+
+  /** The page is going away: nothing can be awaited, but the call must not be left running. */
+  #leave(): void {
+    const state = this.#state;
+    if (state.kind === 'connecting') state.abort.abort();
+    else if (state.kind === 'connected') void state.session.close();
+  }
+
+  async #dispose(state: CallState): Promise<void> {
+    switch (state.kind) {
+      case 'connecting':
+        state.abort.abort();
+        await state.audio.close().catch(() => undefined);
+        return;
+      case 'connected':
+        this.#parts.timeLimit.stop();
+        this.#parts.controls.detach();
+        state.waveforms.dispose();
+        await Promise.all([state.session.close(), state.audio.close().catch(() => undefined)]);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onEvent(event: RealtimeEvent): void {
+    const { eventLog, transcript, controls, usage } = this.#parts;
+    eventLog.add('in', event.type);
+    transcript.apply(event);
+    controls.onServerEvent(event);
+    if (is(event, 'response.done') && event.response.usage) usage.add(event.response.usage);
+  }
+
+  #onSent(event: ClientEvent): void {
+    this.#parts.eventLog.add('out', event.type);
+  }
+
+  #turnDetection(): TurnDetection {
+    const preset = this.#elements.preset?.value ?? '';
+    return this.#config.presets.find((candidate) => candidate.name === preset)?.turnDetection ?? null;
+  }
+
+  #setState(next: CallState): void {
+    this.#state = next;
+    this.#render();
+  }
+
+  #render(): void {
+    const { connect, reconnect, status, preset, instructions } = this.#elements;
+    const state = this.#state;
+    const available = this.#config.available;
+    status.textContent = t(`status.${state.kind}`);
+    status.dataset['state'] = state.kind;
+    connect.textContent = t(state.kind === 'connected' ? 'disconnect' : 'connect');
+    connect.disabled = !available || state.kind === 'connecting' || state.kind === 'disconnecting' || state.kind === 'failed';
+    reconnect.hidden = !(available && state.kind === 'idle' && state.resumable);
+    // The session is built from these when it starts; changing them later would change nothing.
+    const choosing = state.kind === 'idle';
+    if (preset !== null) preset.disabled = !choosing;
+    if (instructions !== null) instructions.disabled = !choosing;
+  }
+
+  #clearError(): void {
+    this.#elements.alert.textContent = '';
+    this.#elements.alert.hidden = true;
+  }
+}
+
+/** Earlier turns as conversation items; they keep their ids, so OpenAI's echoes land on the lines already shown. */
+function carryOver(session: RealtimeSession, entries: readonly TranscriptEntry[]): void {
+  for (const entry of entries) {
+    const type = entry.speaker === 'user' ? 'input_text' : 'output_text';
+    session.send({ type: 'conversation.item.create', item: { id: entry.itemId, type: 'message', role: entry.speaker, content: [{ type, text: entry.text }] } });
+  }
+}
