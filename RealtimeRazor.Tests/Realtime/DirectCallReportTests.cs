@@ -192,7 +192,7 @@ public sealed class DirectCallReportTests
         {
             ["Access:MaxSessionsPerUser"] = "1",
             ["Realtime:MaxSessionMinutes"] = "10",
-            ["Realtime:ClientSecretSeconds"] = "600",
+            ["Realtime:ClientSecretSeconds"] = "60",
         });
         var clock = new ManualClock();
         using var factory = OnClock(app, clock);
