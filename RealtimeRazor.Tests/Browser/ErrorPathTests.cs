@@ -60,6 +60,30 @@ public sealed class ErrorPathTests(BrowserFixture browser)
         await voice.ExpectTornDownAsync();
     }
 
+    [Fact]
+    public async Task A_Direct_call_the_server_will_not_count_is_ended_and_explained()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?>
+        {
+            ["Realtime:Negotiation"] = "Direct",
+            ["Realtime:ClientSecretSeconds"] = "10",
+        });
+        // OpenAI answers the offer only after the secret (and the slot held for it) has lapsed.
+        voice.OpenAI.AnswerCallsWith(async offer =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(11));
+            return await voice.Peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId });
+        });
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync("secret may have expired", new() { Timeout = 30_000 });
+        await voice.ExpectTornDownAsync();
+        // The page closed its side, which ends the call at OpenAI; the server never knew it to hang it up.
+        await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'closed'");
+        Assert.Empty(voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
+    }
+
     [Theory]
     [InlineData(Chromium.Microphone.PermissionDenied, "Microphone access was denied")]
     [InlineData(Chromium.Microphone.None, "No microphone was found")]

@@ -108,15 +108,38 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
 
         await voice.ExpectTornDownAsync();
         await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'closed'");
-        if (mode == "Relay")
-        {
-            // Direct mode cannot read OpenAI's Location header cross-origin; closing the peer connection ends the call there.
-            await WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
-        }
+        // Direct mode too: the page reported the call OpenAI named, so the server hangs it up with its key.
+        await WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+        var hangUp = Assert.Single(voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup")).RequestMessage!;
+        Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", hangUp.Headers!["Authorization"].Single());
 
         await voice.ConnectAsync();
         Assert.Equal(2, await voice.Peer.EvaluateAsync<int>("() => window.fakeOpenAI.callCount()"));
         await voice.WaitForMicrophoneAtPeerAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Five_Connect_Disconnect_cycles_in_a_row_all_succeed_with_two_sessions_per_user(string mode)
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?>
+        {
+            ["Realtime:Negotiation"] = mode,
+            ["Access:MaxSessionsPerUser"] = "2",
+        });
+
+        for (var cycle = 1; cycle <= 5; cycle++)
+        {
+            await voice.ConnectAsync();
+            await voice.DisconnectButton.ClickAsync();
+            // Disconnect is done once the server has hung up: the slot is free before Connect is offered again.
+            await voice.ExpectTornDownAsync();
+        }
+
+        Assert.Equal(5, await voice.PeerCallCountAsync());
+        await Expect(voice.Alert).ToBeHiddenAsync();
+        // The fake logs a request as it answers it, so the last one may show up a moment later.
+        await WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 5);
     }
 
     [Fact]

@@ -56,6 +56,8 @@ public sealed class FakeOpenAI : IDisposable
                 {
                     ["Content-Type"] = new("application/sdp"),
                     ["Location"] = new($"/v1/realtime/calls/{CallId}"),
+                    // Readable cross-origin, as from OpenAI: its browser SDK takes the call id from a page's own SDP post.
+                    ["Access-Control-Expose-Headers"] = new("Location"),
                 },
                 BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = await _answer(await OfferFrom(request)) },
             }));

@@ -30,7 +30,7 @@ public sealed class DirectModeTests
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var body = json.RootElement;
-        Assert.Equal(["callsUrl", "expiresAt", "value"], body.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["callsUrl", "expiresAt", "slot", "value"], body.EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal(FakeOpenAI.EphemeralKey, body.GetProperty("value").GetString());
         Assert.Equal(app.Fake.BaseUrl + "/realtime/calls", body.GetProperty("callsUrl").GetString());
         Assert.InRange(body.GetProperty("expiresAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddSeconds(30), DateTimeOffset.UtcNow.AddMinutes(2));

@@ -24,6 +24,7 @@ public static class RealtimeEndpoints
 
         api.MapPost("/calls", CreateCall).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         api.MapDelete("/calls/{id}", HangUp).WithName(HangUpRoute);
+        api.MapPut("/calls/{id}", ReportDirectCall);
         api.MapPost("/client-secret", CreateClientSecret).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         return app;
     }
@@ -80,8 +81,8 @@ public static class RealtimeEndpoints
 
     /// <summary>Direct: mints a short-lived secret for the browser's own SDP post to OpenAI.</summary>
     /// <remarks>
-    /// The server never learns a Direct-mode call's id, so the concurrency slot is held while the
-    /// secret can start sessions; the page enforces the maximum length on its side.
+    /// The secret's slot is held while the secret can start sessions; <c>slot</c> names it when the page
+    /// reports the call it started (<see cref="ReportDirectCall"/>). A slot never reported lapses with the secret.
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions,
@@ -98,7 +99,7 @@ public static class RealtimeEndpoints
         try
         {
             var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
-            return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl });
+            return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl, slot = slot.Id });
         }
         catch (UpstreamException ex)
         {
@@ -107,11 +108,31 @@ public static class RealtimeEndpoints
         }
     }
 
+    /// <summary>
+    /// Direct: the page names the call OpenAI answered its offer with (the <c>Location</c>'s last segment)
+    /// and the slot of the secret it used, so the caps, the maximum length and Disconnect hold as in Relay.
+    /// </summary>
+    private static IResult ReportDirectCall(string id, string? slot, HttpContext context, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions)
+    {
+        if (realtime.Value.Negotiation != NegotiationMode.Direct)
+            return ModeDisabled("Direct");
+        if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
+            return InvalidCallId();
+        return sessions.TryReport(AccessIdentity.Of(context), slot ?? string.Empty, id) switch
+        {
+            SessionRegistry.ReportOutcome.Bound => Results.Created(links.GetPathByName(context, HangUpRoute, new { id }), null),
+            SessionRegistry.ReportOutcome.AlreadyBound => UpstreamProblem.Problem(StatusCodes.Status409Conflict, "Call already reported",
+                "This session already has a call, or that call belongs to another session.", "call_already_reported"),
+            _ => UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such session",
+                "You have no open session with that slot; its secret may have expired. Connect again.", "slot_not_found"),
+        };
+    }
+
     /// <summary>Only the user who started a call through this server can end it here.</summary>
     private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
-            return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
+            return InvalidCallId();
         if (!sessions.TryEnd(AccessIdentity.Of(context), id))
             return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
         try
@@ -169,6 +190,9 @@ public static class RealtimeEndpoints
         static Offer TooLarge() => Refuse(StatusCodes.Status413PayloadTooLarge, "Offer too large", $"An SDP offer may be at most {MaxOfferBytes / 1024} KiB.", "offer_too_large");
         static Offer Refuse(int status, string title, string detail, string code) => new(null, UpstreamProblem.Problem(status, title, detail, code));
     }
+
+    private static IResult InvalidCallId() =>
+        UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
 
     private static IResult TooManySessions(string refusal) =>
         UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");

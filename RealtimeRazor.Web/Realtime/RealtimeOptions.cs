@@ -38,14 +38,16 @@ public sealed class RealtimeOptions
 
     /// <summary>
     /// Lifetime of a Direct-mode ephemeral secret. The browser uses it at once, and it can start further
-    /// sessions until it expires, so it is kept short.
+    /// sessions until it expires, so it is kept short. Its session slot is held this long until the page
+    /// reports the call it started.
     /// </summary>
     [Range(10, 7200, ErrorMessage = "Realtime:ClientSecretSeconds must be between 10 and 7200.")]
     public int ClientSecretSeconds { get; set; } = 60;
 
     /// <summary>
-    /// A hard cap on one session's length, which bounds its cost: the page ends the session itself and,
-    /// in Relay mode, the server hangs the call up when it is over. OpenAI's own cap is 60 minutes.
+    /// A hard cap on one session's length, which bounds its cost: the page ends the session itself and
+    /// the server hangs the call up when it is over (in Direct mode, a call the page has reported).
+    /// OpenAI's own cap is 60 minutes.
     /// </summary>
     [Range(0.05, 60, ErrorMessage = "Realtime:MaxSessionMinutes must be between 0.05 and 60.")]
     public double MaxSessionMinutes { get; set; } = 15;

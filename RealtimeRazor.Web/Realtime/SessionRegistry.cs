@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 
@@ -14,15 +16,34 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
 
     public sealed class Slot
     {
-        internal Slot(string owner, DateTimeOffset endsAt)
+        internal Slot(string owner, DateTimeOffset startedAt, DateTimeOffset endsAt)
         {
             Owner = owner;
+            StartedAt = startedAt;
             EndsAt = endsAt;
         }
 
+        /// <summary>
+        /// Unguessable: a Direct-mode page names its slot with it when it reports its call. Together with
+        /// the owner check it keeps one user from binding a call to, or guessing, anyone else's slot.
+        /// </summary>
+        public string Id { get; } = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+
         public string Owner { get; }
+        public DateTimeOffset StartedAt { get; }
         public DateTimeOffset EndsAt { get; internal set; }
         public string? CallId { get; internal set; }
+    }
+
+    public enum ReportOutcome
+    {
+        Bound,
+
+        /// <summary>No live slot of this owner has that id: unknown, lapsed, ended, or someone else's.</summary>
+        NoSuchSlot,
+
+        /// <summary>The slot already holds another call, or the call is already bound to a slot.</summary>
+        AlreadyBound,
     }
 
     public TimeSpan MaxSessionLength => TimeSpan.FromMinutes(realtime.Value.MaxSessionMinutes);
@@ -40,7 +61,8 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
                 refusal = "This site is at its limit of simultaneous sessions. Try again in a few minutes.";
             if (refusal.Length > 0)
                 return null;
-            var slot = new Slot(owner, time.GetUtcNow() + holdFor);
+            var now = time.GetUtcNow();
+            var slot = new Slot(owner, now, now + holdFor);
             _slots.Add(slot);
             return slot;
         }
@@ -50,6 +72,28 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     {
         lock (_gate)
             slot.CallId = callId;
+    }
+
+    /// <summary>
+    /// Direct mode: binds the call the page started with its secret to the slot reserved when the secret
+    /// was minted. From then on the slot is held for the maximum session length, counted from that
+    /// reservation (the call cannot have started earlier), and the call is hung up when it ends.
+    /// </summary>
+    public ReportOutcome TryReport(string owner, string slotId, string callId)
+    {
+        lock (_gate)
+        {
+            var slot = _slots.Find(candidate => candidate.Id == slotId);
+            if (slot is null || slot.Owner != owner || (slot.CallId is null && slot.EndsAt <= time.GetUtcNow()))
+                return ReportOutcome.NoSuchSlot;
+            if (slot.CallId == callId)
+                return ReportOutcome.Bound;
+            if (slot.CallId is not null || _slots.Exists(other => other.CallId == callId))
+                return ReportOutcome.AlreadyBound;
+            slot.CallId = callId;
+            slot.EndsAt = slot.StartedAt + MaxSessionLength;
+            return ReportOutcome.Bound;
+        }
     }
 
     public void Release(Slot slot)
@@ -80,7 +124,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     private void RemoveEnded()
     {
         var now = time.GetUtcNow();
-        // Slots without a call (Direct-mode secrets) just lapse; calls are left for the reaper to hang up.
+        // Slots without a call (Direct-mode secrets never reported) just lapse; calls are left for the reaper to hang up.
         _slots.RemoveAll(slot => slot.CallId is null && slot.EndsAt <= now);
     }
 }

@@ -8,8 +8,11 @@ export const negotiatedChannelId = 0;
 
 export interface Negotiated {
   readonly answer: string;
-  /** Where to DELETE to hang the call up, when the call id is known. */
-  readonly hangUpUrl: string | null;
+  /**
+   * Where to DELETE to hang the call up, once the server knows the call (null: it never will).
+   * Direct mode learns it by reporting the call, alongside the connection; a refused report rejects.
+   */
+  readonly hangUpUrl: Promise<string | null>;
 }
 
 /** What the page may choose about a session: the server turns a preset name into the session itself. */
@@ -21,6 +24,8 @@ export interface SessionChoice {
 interface ClientSecret {
   readonly value: string;
   readonly callsUrl: string;
+  /** Names the server's slot for this secret when the call it starts is reported. */
+  readonly slot: string;
 }
 
 /**
@@ -33,19 +38,36 @@ export async function negotiate(config: PageConfig, choice: SessionChoice, offer
       method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: await offer, signal,
     }, 'server');
     if (!response.ok) throw new SessionError(await serverProblem(response));
-    return { answer: await sdpFrom(response), hangUpUrl: response.headers.get('Location') };
+    return { answer: await sdpFrom(response), hangUpUrl: Promise.resolve(response.headers.get('Location')) };
   }
 
   const secret = mintSecret(config, choice, signal);
   // Nothing waits on a rejected secret until the offer is ready; keep that from being reported as unhandled.
   secret.catch(() => undefined);
-  const [sdp, { value, callsUrl }] = [await offer, await secret];
+  const [sdp, { value, callsUrl, slot }] = [await offer, await secret];
   const response = await send(withChannel(config, callsUrl), {
     method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${value}` }, body: sdp, signal,
   }, 'openAI');
   if (!response.ok) throw new SessionError(openAIProblem(response));
+  const answer = await sdpFrom(response);
+  // OpenAI names the call in Location, as it does for the server. An upstream that does not let the page
+  // read it leaves the call unreported: its slot then lapses with the secret (see the README).
   const callId = response.headers.get('Location')?.split('/').pop();
-  return { answer: await sdpFrom(response), hangUpUrl: callId ? `${config.callsUrl}/${encodeURIComponent(callId)}` : null };
+  const hangUpUrl = callId ? reportCall(config, slot, callId) : Promise.resolve(null);
+  // Awaited once the connection is up; keep an early refusal from being reported as unhandled.
+  hangUpUrl.catch(() => undefined);
+  return { answer, hangUpUrl };
+}
+
+/**
+ * Tells the server which call the secret started, so it counts against the limits and the server can
+ * hang it up. Not tied to the attempt's abort signal: a call the server knows is one it can end.
+ */
+async function reportCall(config: PageConfig, slot: string, callId: string): Promise<string> {
+  const url = `${config.callsUrl}/${encodeURIComponent(callId)}?${new URLSearchParams({ slot }).toString()}`;
+  const response = await send(url, { method: 'PUT' }, 'server');
+  if (!response.ok) throw new SessionError(await serverProblem(response));
+  return response.headers.get('Location') ?? `${config.callsUrl}/${encodeURIComponent(callId)}`;
 }
 
 /** Only non-empty choices are sent, so a page without presets makes the same requests as before. */
@@ -67,10 +89,10 @@ async function mintSecret(config: PageConfig, choice: SessionChoice, signal: Abo
   const response = await send(withChoice(config.clientSecretUrl, choice), { method: 'POST', signal }, 'server');
   if (!response.ok) throw new SessionError(await serverProblem(response));
   const body = (await response.json()) as Partial<ClientSecret>;
-  if (typeof body.value !== 'string' || typeof body.callsUrl !== 'string') {
+  if (typeof body.value !== 'string' || typeof body.callsUrl !== 'string' || typeof body.slot !== 'string') {
     throw new SessionError(t('err.badSecret'));
   }
-  return { value: body.value, callsUrl: body.callsUrl };
+  return { value: body.value, callsUrl: body.callsUrl, slot: body.slot };
 }
 
 async function send(url: string, init: RequestInit, who: 'server' | 'openAI'): Promise<Response> {

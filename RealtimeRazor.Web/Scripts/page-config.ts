@@ -26,7 +26,7 @@ export interface PresetInfo {
 
 export interface PageConfig {
   readonly negotiation: Negotiation;
-  /** This server's Relay endpoint; call ids are appended to it for hang-up. */
+  /** This server's Relay endpoint; call ids are appended to it to report (Direct) and hang up a call. */
   readonly callsUrl: string;
   readonly clientSecretUrl: string;
   /** WARP: `oai-events` is created with a fixed id that the offer names, instead of opened in-band. */

@@ -34,7 +34,7 @@ export class RealtimeSession {
   readonly #callbacks: SessionCallbacks;
   #microphone: MediaStream | null = null;
   #remote: MediaStream | null = null;
-  #hangUpUrl: string | null = null;
+  #hangUpUrl: Promise<string | null> = Promise.resolve(null);
   #live = false;
   #closed = false;
 
@@ -112,9 +112,11 @@ export class RealtimeSession {
     this.#channel.close();
     this.#pc.close();
     this.#audio.srcObject = null;
-    if (this.#hangUpUrl !== null) {
+    // A report still on its way is waited for: once the server knows the call, only a hang-up frees its slot.
+    const hangUpUrl = await this.#hangUpUrl.catch(() => null);
+    if (hangUpUrl !== null) {
       // keepalive lets the hang-up finish when the page is being closed.
-      await fetch(this.#hangUpUrl, { method: 'DELETE', keepalive: true }).catch(() => undefined);
+      await fetch(hangUpUrl, { method: 'DELETE', keepalive: true }).catch(() => undefined);
     }
   }
 
@@ -144,6 +146,8 @@ export class RealtimeSession {
     // After an early offer a failing microphone still ends the attempt; start() then hangs the call up.
     await opened;
     await this.#opened();
+    // A call the server refuses to count (Direct mode: its slot lapsed) is not kept.
+    await hangUpUrl;
     this.#live = true;
   }
 

@@ -2,7 +2,7 @@ import { t } from './i18n.js';
 
 /**
  * The session's remaining time, shown while connected. The page ends the session itself at zero;
- * in Relay mode the server also hangs the call up, so a closed tab cannot keep it running.
+ * the server also hangs the call up (Direct mode: once reported), so a closed tab cannot keep it running.
  */
 export class TimeLimit {
   readonly #display: HTMLElement;
