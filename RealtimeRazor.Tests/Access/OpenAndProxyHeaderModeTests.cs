@@ -35,7 +35,8 @@ public sealed class OpenAndProxyHeaderModeTests
 
     private static TestApp ProxyHeader(Dictionary<string, string?>? extra = null)
     {
-        var settings = new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader" };
+        // The test client plays the authenticating proxy, on loopback.
+        var settings = new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader", ["Access:ProxyHeader:TrustedProxies:0"] = "127.0.0.1" };
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;
         return new TestApp(settings);
@@ -51,7 +52,7 @@ public sealed class OpenAndProxyHeaderModeTests
     }
 
     [Fact]
-    public async Task ProxyHeader_mode_believes_the_header_from_a_loopback_proxy()
+    public async Task ProxyHeader_mode_believes_the_header_from_a_listed_loopback_proxy()
     {
         using var app = ProxyHeader();
         var address = app.Factory.StartKestrel();

@@ -61,6 +61,10 @@ public sealed class NginxProxy : IDisposable
         return proxy;
     }
 
+    /// <summary>An HttpClient for <paramref name="url"/> through nginx; redirects are the test's to see.</summary>
+    public static HttpClient Client(Uri url) =>
+        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+
     public string ErrorLog => File.Exists(Path.Combine(_directory, "error.log")) ? File.ReadAllText(Path.Combine(_directory, "error.log")) : string.Empty;
 
     private async Task WaitUntilListeningAsync(int port)

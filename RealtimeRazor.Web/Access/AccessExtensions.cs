@@ -21,12 +21,7 @@ public static class AccessExtensions
         builder.Services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.Section)
             // Development runs on the developer's own loopback: no ceremony there.
-            .PostConfigure(options =>
-            {
-                options.Mode ??= development ? AccessMode.Open : null;
-                if (options.ProxyHeader.TrustedProxies.Count == 0)
-                    options.ProxyHeader.TrustedProxies.AddRange(ProxyHeaderOptions.LoopbackProxies);
-            })
+            .PostConfigure(options => options.Mode ??= development ? AccessMode.Open : null)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
 

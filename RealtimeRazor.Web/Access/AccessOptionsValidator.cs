@@ -25,6 +25,11 @@ public sealed class AccessOptionsValidator(IHostEnvironment environment) : IVali
             if (!PasscodeHasher.IsWellFormed(hash))
                 failures.Add($"Access:Passcodes:{user} is not a passcode hash (make one with: RealtimeRazor.Web hash-passcode).");
         }
+        if (options.Mode == AccessMode.ProxyHeader && options.ProxyHeader.TrustedProxies.Count == 0)
+        {
+            failures.Add("Access:ProxyHeader:TrustedProxies must list the authenticating proxy's address (e.g. 127.0.0.1) when Access:Mode is ProxyHeader. "
+                + "Only a proxy that sets the user header itself, removing any the client sent, may be listed.");
+        }
         if (string.IsNullOrWhiteSpace(options.ProxyHeader.HeaderName))
             failures.Add("Access:ProxyHeader:HeaderName must name a header.");
         foreach (var entry in options.ProxyHeader.TrustedProxies)
