@@ -44,6 +44,18 @@ public static class AccessExtensions
                     }
                     return WriteUnauthorizedAsync(context.HttpContext);
                 };
+                // The cookie outlives configuration changes: a passcode removed or changed since it was
+                // issued ends the sign-in on the next request (page: back to the form; API: 401).
+                options.Events.OnValidatePrincipal = async context =>
+                {
+                    var passcodes = context.HttpContext.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.Passcodes;
+                    var user = context.Principal?.Identity?.Name;
+                    var stamp = context.Principal?.FindFirst(PasscodeHasher.StampClaim)?.Value;
+                    if (user is not null && passcodes.TryGetValue(user, out var hash) && stamp == PasscodeHasher.Stamp(hash))
+                        return;
+                    context.RejectPrincipal();
+                    await context.HttpContext.SignOutAsync(PasscodeScheme);
+                };
             })
             .AddScheme<AuthenticationSchemeOptions, ProxyHeaderHandler>(ProxyHeaderHandler.SchemeName, options => { });
         builder.Services.AddOptions<AuthenticationOptions>().Configure<IOptions<AccessOptions>>((authentication, access) =>

@@ -24,6 +24,15 @@ public static class PasscodeHasher
 
     public static bool IsWellFormed(string stored) => TryParse(stored, out _, out _, out _);
 
+    /// <summary>The sign-in cookie's claim naming which passcode hash it was issued for.</summary>
+    public const string StampClaim = "rr:passcode_stamp";
+
+    /// <summary>
+    /// Identifies a stored hash without revealing it: a cookie carries it, so that a changed or removed
+    /// passcode ends the sign-ins made with the old one.
+    /// </summary>
+    public static string Stamp(string stored) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(stored)).AsSpan(0, 16));
+
     public static bool Verify(string passcode, string stored)
     {
         if (!TryParse(stored, out var iterations, out var salt, out var expected))

@@ -41,10 +41,11 @@ public sealed class SignInModel(IOptions<AccessOptions> access) : PageModel
 
         // Every hash is checked so the time taken does not tell which name matched.
         string? user = null;
+        string? stamp = null;
         foreach (var (name, hash) in access.Value.Passcodes)
         {
-            if (PasscodeHasher.Verify(Passcode!, hash))
-                user ??= name;
+            if (PasscodeHasher.Verify(Passcode!, hash) && user is null)
+                (user, stamp) = (name, PasscodeHasher.Stamp(hash));
         }
         if (user is null)
         {
@@ -52,7 +53,7 @@ public sealed class SignInModel(IOptions<AccessOptions> access) : PageModel
             return Page();
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], AccessExtensions.PasscodeScheme);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user), new Claim(PasscodeHasher.StampClaim, stamp!)], AccessExtensions.PasscodeScheme);
         await HttpContext.SignInAsync(AccessExtensions.PasscodeScheme, new ClaimsPrincipal(identity));
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : Url.Content("~/"));
     }
