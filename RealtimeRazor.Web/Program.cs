@@ -14,6 +14,7 @@ try
 
     builder.AddLogging();
     builder.AddReverseProxySupport();
+    builder.RestrictHostNames();
     builder.LimitRequestSizes();
     builder.AddDataProtectionKeys();
     builder.AddAccessControl();

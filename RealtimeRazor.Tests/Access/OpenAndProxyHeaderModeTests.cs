@@ -119,7 +119,7 @@ public sealed class OpenAndProxyHeaderModeTests
         Assert.Empty(fake.AllRequests);
 
         // The reason it gives is the validator's, which names the key to set.
-        var result = new AccessOptionsValidator(new HostEnvironment("Production")).Validate(null, new AccessOptions());
+        var result = new AccessOptionsValidator(new HostEnvironment("Production"), Microsoft.Extensions.Options.Options.Create(new Microsoft.AspNetCore.HostFiltering.HostFilteringOptions())).Validate(null, new AccessOptions());
         Assert.True(result.Failed);
         Assert.Contains("Access:Mode", result.FailureMessage, StringComparison.Ordinal);
     }
@@ -135,7 +135,7 @@ public sealed class OpenAndProxyHeaderModeTests
     [Fact]
     public async Task Production_with_an_explicit_access_mode_starts()
     {
-        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open" }, environment: "Production");
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open", ["AllowedHosts"] = "localhost" }, environment: "Production");
 
         using var health = await app.Client.GetAsync("/healthz");
 
