@@ -106,8 +106,40 @@ public static class AccessExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        // Before the rate limiter: a page elsewhere posting to this site must not use up its visitors' allowance.
+        app.Use(RefuseCrossSiteWrites);
         app.UseRateLimiter();
         return app;
+    }
+
+    /// <summary>
+    /// A page elsewhere must not start sessions (or guess passcodes) with this site's credit and its
+    /// visitors' cookies. Browsers send Origin on every cross-origin POST or DELETE, and Sec-Fetch-Site on
+    /// every request. Host filtering has already made sure the Host compared with is one of this site's.
+    /// </summary>
+    private static Task RefuseCrossSiteWrites(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || !IsCrossSite(request))
+            return next(context);
+        return Results.Problem(
+                title: "Cross-site request refused",
+                detail: "Sessions can only be started from this site's own page.",
+                statusCode: StatusCodes.Status403Forbidden,
+                extensions: new Dictionary<string, object?> { ["code"] = "cross_origin" })
+            .ExecuteAsync(context);
+    }
+
+    private static bool IsCrossSite(HttpRequest request)
+    {
+        var site = request.Headers["Sec-Fetch-Site"].ToString();
+        if (site.Length > 0 && site is not ("same-origin" or "none"))
+            return true;
+        var origin = request.Headers.Origin.ToString();
+        // The page's own forms send "null" under its Referrer-Policy: no-referrer; Sec-Fetch-Site tells them apart.
+        if (origin == "null")
+            return site != "same-origin";
+        return origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
     }
 
     private static async ValueTask OnRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)

@@ -18,7 +18,6 @@ public static class RealtimeEndpoints
     {
         var api = app.MapGroup("/api/realtime")
             .RequireAuthorization(AccessExtensions.RealtimePolicy)
-            .AddEndpointFilter(RequireSameOrigin)
             .AddEndpointFilter(NoStore)
             .AddEndpointFilter(RequireApiKey);
 
@@ -176,22 +175,6 @@ public static class RealtimeEndpoints
     private static IResult ModeDisabled(string mode) =>
         UpstreamProblem.Problem(StatusCodes.Status404NotFound, $"{mode} negotiation is not enabled",
             $"This server does not use {mode} negotiation (Realtime:Negotiation).", "negotiation_mode_disabled");
-
-    /// <summary>
-    /// Browsers send Origin on every cross-origin POST: a page elsewhere must not spend this site's
-    /// credit with its visitors' cookies.
-    /// </summary>
-    private static async ValueTask<object?> RequireSameOrigin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var request = context.HttpContext.Request;
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase))
-        {
-            return UpstreamProblem.Problem(StatusCodes.Status403Forbidden, "Cross-site request refused",
-                "Sessions can only be started from this site's own page.", "cross_origin");
-        }
-        return await next(context);
-    }
 
     private static async ValueTask<object?> NoStore(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
