@@ -18,6 +18,7 @@ public sealed class StartupFailureTests
     [InlineData("Access__ProxyHeader__TrustedProxies__0", "the-proxy", "Access:ProxyHeader:TrustedProxies", "Development")]
     [InlineData("Access__Mode", "ProxyHeader", "Access:ProxyHeader:TrustedProxies", "Development")]
     [InlineData("Access__Mode", "Open", "AllowedHosts", "Production")]
+    [InlineData("ReverseProxy__PathBase", "//evil.example", "ReverseProxy:PathBase", "Development")]
     public async Task A_bad_value_stops_startup_naming_the_key(string variable, string value, string key, string environment)
     {
         using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>

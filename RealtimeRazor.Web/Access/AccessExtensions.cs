@@ -39,7 +39,8 @@ public static class AccessExtensions
                 {
                     if (!context.Request.Path.StartsWithSegments("/api"))
                     {
-                        context.Response.Redirect(context.RedirectUri);
+                        // Relative: the handler builds an absolute URL from the Host header, which is the client's to choose.
+                        context.Response.Redirect(Uri.TryCreate(context.RedirectUri, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : context.RedirectUri);
                         return Task.CompletedTask;
                     }
                     return WriteUnauthorizedAsync(context.HttpContext);
