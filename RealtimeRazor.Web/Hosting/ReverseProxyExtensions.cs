@@ -73,6 +73,9 @@ public static partial class ReverseProxyExtensions
                     statusCode: StatusCodes.Status400BadRequest,
                     extensions: new Dictionary<string, object?> { ["code"] = "invalid_path_prefix" })
                 .ExecuteAsync(context));
+        // Every cookie (sign-in, antiforgery, language) is Secure when the request was https, as the
+        // browser saw it: behind a TLS-terminating proxy that is X-Forwarded-Proto, applied just above.
+        app.UseCookiePolicy(new CookiePolicyOptions { Secure = CookieSecurePolicy.SameAsRequest });
         if (app.Services.GetRequiredService<ReverseProxyOptions>().PathBase is { Length: > 0 } pathBase)
             app.UsePathBase(pathBase.TrimEnd('/'));
         return app;
