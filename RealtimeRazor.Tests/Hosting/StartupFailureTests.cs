@@ -38,6 +38,24 @@ public sealed class StartupFailureTests
     }
 
     [Fact]
+    public async Task Credentials_in_the_OpenAI_base_url_stop_startup_without_being_repeated()
+    {
+        using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>
+        {
+            ["OpenAI__BaseUrl"] = "https://gateway-user:gateway-password-1234@gateway.example/v1",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["OpenAI__ApiKey"] = "sk-test-process-key",
+        });
+
+        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(20)), $"still running after 20 s:\n{app.Output}");
+
+        Assert.NotEqual(0, app.ExitCode);
+        Assert.Contains("OpenAI:BaseUrl must not contain a user name or password", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("gateway-password-1234", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", app.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task In_Production_the_refusal_is_a_JSON_log_line()
     {
         using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>
