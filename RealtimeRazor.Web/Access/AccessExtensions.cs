@@ -55,6 +55,8 @@ public static class AccessExtensions
                     if (user is not null && passcodes.TryGetValue(user, out var hash) && stamp == PasscodeHasher.Stamp(hash))
                         return;
                     context.RejectPrincipal();
+                    context.HttpContext.RequestServices.GetRequiredService<AuditLog>().SignInRevoked(user, context.HttpContext.Connection.RemoteIpAddress,
+                        user is not null && passcodes.ContainsKey(user) ? "the passcode was changed" : "the passcode was removed");
                     await context.HttpContext.SignOutAsync(PasscodeScheme);
                 };
             })
@@ -70,6 +72,7 @@ public static class AccessExtensions
             cookie.ExpireTimeSpan = TimeSpan.FromDays(access.Value.SignInDays));
 
         builder.Services.AddSingleton<IAuthorizationHandler, AccessRequirementHandler>();
+        builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(RealtimePolicy, policy => policy.AddRequirements(new AccessRequirement()));
 
@@ -123,6 +126,7 @@ public static class AccessExtensions
         var request = context.Request;
         if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || !IsCrossSite(request))
             return next(context);
+        context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), request.Path, "cross-site request");
         return Results.Problem(
                 title: "Cross-site request refused",
                 detail: "Sessions can only be started from this site's own page.",
@@ -152,6 +156,11 @@ public static class AccessExtensions
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
+        var audit = http.RequestServices.GetRequiredService<AuditLog>();
+        if (signIn)
+            audit.SignInFailed(http.Connection.RemoteIpAddress, "too many sign-in attempts");
+        else
+            audit.SessionRefused(AccessIdentity.Of(http), "too many new sessions (rate limit)");
         await Results.Problem(
                 title: "Too many requests",
                 detail: signIn
@@ -162,13 +171,16 @@ public static class AccessExtensions
             .ExecuteAsync(http);
     }
 
-    internal static Task WriteUnauthorizedAsync(HttpContext context) =>
-        Results.Problem(
+    internal static Task WriteUnauthorizedAsync(HttpContext context)
+    {
+        context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), context.Request.Path, "not signed in");
+        return Results.Problem(
                 title: "Sign-in required",
                 detail: "Sign in to start a voice session, then try again.",
                 statusCode: StatusCodes.Status401Unauthorized,
                 extensions: new Dictionary<string, object?> { ["code"] = "unauthenticated" })
             .ExecuteAsync(context);
+    }
 }
 
 public sealed class AccessRequirement : IAuthorizationRequirement;

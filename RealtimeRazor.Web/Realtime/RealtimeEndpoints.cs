@@ -29,7 +29,7 @@ public static class RealtimeEndpoints
 
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions,
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions, string? dcid)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Relay)
@@ -52,12 +52,14 @@ public static class RealtimeEndpoints
         if (offer.Problem is { } problem)
             return problem;
 
-        var slot = sessions.TryReserve(AccessIdentity.Of(context), sessions.MaxSessionLength, out var refusal);
+        var identity = AccessIdentity.Of(context);
+        var slot = sessions.TryReserve(identity, sessions.MaxSessionLength, out var refusal);
         if (slot is null)
-            return TooManySessions(refusal);
+            return TooManySessions(audit, identity, refusal);
         try
         {
             var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), dataChannelId, context.RequestAborted);
+            audit.CallStarted(answer.CallId, identity);
             if (answer.CallId is { } id)
             {
                 sessions.Attach(slot, id);
@@ -83,7 +85,7 @@ public static class RealtimeEndpoints
     /// secret can start sessions; the page enforces the maximum length on its side.
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions,
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
@@ -91,12 +93,14 @@ public static class RealtimeEndpoints
         var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
         if (refused is not null)
             return refused;
-        var slot = sessions.TryReserve(AccessIdentity.Of(context), TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
+        var identity = AccessIdentity.Of(context);
+        var slot = sessions.TryReserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
         if (slot is null)
-            return TooManySessions(refusal);
+            return TooManySessions(audit, identity, refusal);
         try
         {
             var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
+            audit.ClientSecretIssued(identity);
             return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl });
         }
         catch (UpstreamException ex)
@@ -107,17 +111,19 @@ public static class RealtimeEndpoints
     }
 
     /// <summary>Only the user who started a call through this server can end it here.</summary>
-    private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions)
+    private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions, AuditLog audit)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
-        if (!sessions.TryEnd(AccessIdentity.Of(context), id))
+        var identity = AccessIdentity.Of(context);
+        if (!sessions.TryEnd(identity, id))
             return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
         try
         {
             // Not tied to the page's request: a closing tab drops its keepalive request early, and the
             // call must still be hung up (the client's own timeout bounds the wait).
             await openAI.HangUpAsync(id, CancellationToken.None);
+            audit.CallEnded(id, identity);
             return Results.NoContent();
         }
         catch (UpstreamException ex)
@@ -169,8 +175,11 @@ public static class RealtimeEndpoints
         static Offer Refuse(int status, string title, string detail, string code) => new(null, UpstreamProblem.Problem(status, title, detail, code));
     }
 
-    private static IResult TooManySessions(string refusal) =>
-        UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
+    private static IResult TooManySessions(AuditLog audit, string identity, string refusal)
+    {
+        audit.SessionRefused(identity, refusal);
+        return UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
+    }
 
     private static IResult ModeDisabled(string mode) =>
         UpstreamProblem.Problem(StatusCodes.Status404NotFound, $"{mode} negotiation is not enabled",
