@@ -15,6 +15,7 @@ try
     builder.LocateStaticAssets();
     builder.AddLogging();
     builder.AddReverseProxySupport();
+    builder.RestrictHostNames();
     builder.LimitRequestSizes();
     builder.AddDataProtectionKeys();
     builder.AddAccessControl();

@@ -76,4 +76,39 @@ public sealed class CrossOriginTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         await app.UpstreamRequestsAsync("/realtime/calls");
     }
+
+    [Fact]
+    public async Task A_request_a_browser_marks_cross_site_gets_403_even_without_Origin()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/realtime/calls") { Content = TestApp.Sdp(TestData.Offer) };
+        request.Headers.Add("Sec-Fetch-Site", "cross-site");
+
+        using var response = await app.Client.SendAsync(request);
+
+        await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "cross_origin");
+        Assert.Empty(app.Fake.AllRequests);
+    }
+
+    [Fact]
+    public async Task The_pages_own_form_is_accepted_with_the_null_Origin_its_referrer_policy_makes_browsers_send()
+    {
+        using var page = await app.Client.GetAsync("/");
+        var token = Passcodes.AntiforgeryToken(await page.Content.ReadAsStringAsync());
+        HttpRequestMessage Post(string site)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/?handler=Language")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["language"] = "ja", ["__RequestVerificationToken"] = token }),
+            };
+            request.Headers.Add("Origin", "null");
+            request.Headers.Add("Sec-Fetch-Site", site);
+            return request;
+        }
+
+        using var own = await app.Client.SendAsync(Post("same-origin"));
+        using var framed = await app.Client.SendAsync(Post("cross-site"));
+
+        Assert.Equal(HttpStatusCode.Redirect, own.StatusCode);
+        await Problem.AssertAsync(framed, HttpStatusCode.Forbidden, "cross_origin");
+    }
 }

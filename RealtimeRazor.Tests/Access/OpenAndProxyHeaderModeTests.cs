@@ -35,7 +35,8 @@ public sealed class OpenAndProxyHeaderModeTests
 
     private static TestApp ProxyHeader(Dictionary<string, string?>? extra = null)
     {
-        var settings = new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader" };
+        // The test client plays the authenticating proxy, on loopback.
+        var settings = new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader", ["Access:ProxyHeader:TrustedProxies:0"] = "127.0.0.1" };
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;
         return new TestApp(settings);
@@ -51,7 +52,7 @@ public sealed class OpenAndProxyHeaderModeTests
     }
 
     [Fact]
-    public async Task ProxyHeader_mode_believes_the_header_from_a_loopback_proxy()
+    public async Task ProxyHeader_mode_believes_the_header_from_a_listed_loopback_proxy()
     {
         using var app = ProxyHeader();
         var address = app.Factory.StartKestrel();
@@ -118,7 +119,7 @@ public sealed class OpenAndProxyHeaderModeTests
         Assert.Empty(fake.AllRequests);
 
         // The reason it gives is the validator's, which names the key to set.
-        var result = new AccessOptionsValidator(new HostEnvironment("Production")).Validate(null, new AccessOptions());
+        var result = new AccessOptionsValidator(new HostEnvironment("Production"), Microsoft.Extensions.Options.Options.Create(new Microsoft.AspNetCore.HostFiltering.HostFilteringOptions())).Validate(null, new AccessOptions());
         Assert.True(result.Failed);
         Assert.Contains("Access:Mode", result.FailureMessage, StringComparison.Ordinal);
     }
@@ -134,7 +135,7 @@ public sealed class OpenAndProxyHeaderModeTests
     [Fact]
     public async Task Production_with_an_explicit_access_mode_starts()
     {
-        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open" }, environment: "Production");
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open", ["AllowedHosts"] = "localhost" }, environment: "Production");
 
         using var health = await app.Client.GetAsync("/healthz");
 

@@ -105,4 +105,48 @@ public sealed class RateLimitTests
         Assert.InRange(retryAfter, 1, 30);
         Assert.Contains("sign-in", await third.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task Cross_site_offers_are_refused_before_they_count_against_the_visitor()
+    {
+        using var app = new TestApp(Limits(new() { ["Access:Mode"] = "Open" }));
+
+        // A page elsewhere, visited by the user, posts from their browser (so from their address).
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/realtime/calls") { Content = TestApp.Sdp(TestData.Offer) };
+            request.Headers.Add("Origin", "https://evil.example");
+            using var refused = await app.Client.SendAsync(request);
+            await Problem.AssertAsync(refused, HttpStatusCode.Forbidden, "cross_origin");
+        }
+        using var first = await app.PostOfferAsync();
+        using var second = await app.PostOfferAsync();
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        await app.UpstreamRequestsAsync("/realtime/calls", count: 2);
+    }
+
+    [Fact]
+    public async Task Cross_site_sign_in_posts_are_refused_before_they_count_against_the_visitor()
+    {
+        using var app = new TestApp(Passcodes.Settings(new()
+        {
+            ["Access:RateLimit:SignInAttemptsPerWindow"] = "2",
+            ["Access:RateLimit:WindowSeconds"] = "30",
+        }));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/signin")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["Passcode"] = "guess " + i }),
+            };
+            request.Headers.Add("Origin", "https://evil.example");
+            using var refused = await app.Client.SendAsync(request);
+            await Problem.AssertAsync(refused, HttpStatusCode.Forbidden, "cross_origin");
+        }
+
+        await Passcodes.SignInOrFailAsync(app.Client, Passcodes.AlicePasscode);
+    }
 }

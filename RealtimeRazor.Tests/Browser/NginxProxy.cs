@@ -1,27 +1,37 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace RealtimeRazor.Tests.Browser;
 
 /// <summary>
 /// Real nginx on loopback running the repository's own deploy/nginx site config, with only its listen
-/// address and upstream changed, so the documented setup is the tested one.
+/// addresses, certificate and upstream changed, so the documented setup is the tested one: HTTPS with a
+/// self-signed certificate for 127.0.0.1 (clients trust it by its hash), plain http redirecting there.
 /// </summary>
 public sealed class NginxProxy : IDisposable
 {
     private readonly Process _process;
     private readonly string _directory;
 
-    private NginxProxy(Process process, string directory, Uri url)
+    private readonly string _certificateHash;
+
+    private NginxProxy(Process process, string directory, Uri url, Uri httpUrl, string certificateHash)
     {
         _process = process;
         _directory = directory;
         Url = url;
+        HttpUrl = httpUrl;
+        _certificateHash = certificateHash;
     }
 
-    /// <summary>The app's page as the browser reaches it: through nginx, under /voice/.</summary>
+    /// <summary>The app's page as the browser reaches it: through nginx, over HTTPS, under /voice/.</summary>
     public Uri Url { get; }
+
+    /// <summary>The same page over plain http, which nginx only redirects.</summary>
+    public Uri HttpUrl { get; }
 
     public static async Task<NginxProxy> StartAsync(Uri app)
     {
@@ -30,8 +40,13 @@ public sealed class NginxProxy : IDisposable
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(directory, (UnixFileMode)0b111_111_111);
         var port = FreePort();
+        var httpPort = FreePort();
+        var certificateHash = WriteCertificate(directory);
         var site = Adapt(File.ReadAllText(Path.Combine(Chromium.RepositoryRoot, "deploy", "nginx", "realtime-razor.conf")),
-            ("listen 80;", $"listen 127.0.0.1:{port};"),
+            ("listen 80;", $"listen 127.0.0.1:{httpPort};"),
+            ("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;"),
+            ("/etc/letsencrypt/live/voice.example.com/fullchain.pem", Path.Combine(directory, "certificate.pem")),
+            ("/etc/letsencrypt/live/voice.example.com/privkey.pem", Path.Combine(directory, "key.pem")),
             ("server 127.0.0.1:8080;", $"server {app.Authority};"));
         File.WriteAllText(Path.Combine(directory, "site.conf"), site);
         File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
@@ -56,9 +71,37 @@ public sealed class NginxProxy : IDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         }) ?? throw new InvalidOperationException("nginx did not start");
-        var proxy = new NginxProxy(process, directory, new Uri($"http://127.0.0.1:{port}/voice/"));
+        var proxy = new NginxProxy(process, directory, new Uri($"https://127.0.0.1:{port}/voice/"), new Uri($"http://127.0.0.1:{httpPort}/voice/"), certificateHash);
         await proxy.WaitUntilListeningAsync(port);
+        await proxy.WaitUntilListeningAsync(httpPort);
         return proxy;
+    }
+
+    /// <summary>
+    /// An HttpClient for <see cref="Url"/> that trusts nginx's certificate; redirects and cookies are the
+    /// test's to see (a cookie jar would hide what Set-Cookie said).
+    /// </summary>
+    public HttpClient CreateClient()
+    {
+        var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            certificate?.GetCertHashString(HashAlgorithmName.SHA256) == _certificateHash;
+        return new HttpClient(handler) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>A self-signed certificate for 127.0.0.1 and localhost, as PEM files for nginx; returns its SHA-256 hash.</summary>
+    private static string WriteCertificate(string directory)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        File.WriteAllText(Path.Combine(directory, "certificate.pem"), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(directory, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        return certificate.GetCertHashString(HashAlgorithmName.SHA256);
     }
 
     public string ErrorLog => File.Exists(Path.Combine(_directory, "error.log")) ? File.ReadAllText(Path.Combine(_directory, "error.log")) : string.Empty;

@@ -84,7 +84,7 @@ public sealed class SelfHostingTests(BrowserFixture browser)
     [Fact]
     public async Task Behind_an_auth_proxy_the_user_named_in_its_header_can_talk()
     {
-        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader" },
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader", ["Access:ProxyHeader:TrustedProxies:0"] = "127.0.0.1" },
             headers: new Dictionary<string, string> { ["X-Forwarded-User"] = "alice@example.com" });
 
         await voice.ConnectAsync();
@@ -95,7 +95,7 @@ public sealed class SelfHostingTests(BrowserFixture browser)
     [Fact]
     public async Task Behind_an_auth_proxy_a_request_without_its_header_gets_no_page()
     {
-        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader" }, openPage: false);
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader", ["Access:ProxyHeader:TrustedProxies:0"] = "127.0.0.1" }, openPage: false);
 
         var response = await voice.Page.GotoAsync(voice.AppUrl.ToString());
 

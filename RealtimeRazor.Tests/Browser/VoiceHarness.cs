@@ -113,6 +113,9 @@ public sealed class VoiceHarness : IAsyncDisposable
         userOptions.Locale ??= "en-US";
         if (headers is not null)
             userOptions.ExtraHTTPHeaders = headers;
+        // nginx serves HTTPS with a self-signed certificate made for the test.
+        if (nginx is not null)
+            userOptions.IgnoreHTTPSErrors = true;
         var userContext = await browser.NewContextAsync(userOptions);
         await userContext.AddInitScriptAsync(Instrumentation);
         var page = await userContext.NewPageAsync();

@@ -17,6 +17,8 @@ public sealed class ProductionHostingTests : IDisposable
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         // Production refuses to start until access is chosen; these tests choose it explicitly.
         ["Access__Mode"] = "Open",
+        // ...and, as an open site must, the host names it answers to.
+        ["AllowedHosts"] = "127.0.0.1",
         ["OpenAI__ApiKey"] = "sk-test-production-process-key",
         // Never called by these tests; a closed local port makes sure nothing reaches the real API.
         ["OpenAI__BaseUrl"] = "http://127.0.0.1:9/v1",

@@ -113,6 +113,43 @@ public sealed partial class ReverseProxyTests
         Assert.Equal("/voice/signin", target.AbsolutePath);
     }
 
+    [Theory]
+    [InlineData("//evil.example")]
+    [InlineData("/voice/../evil")]
+    [InlineData("/voice//evil.example")]
+    [InlineData("/%2F%2Fevil.example")]
+    public async Task A_forwarded_prefix_that_is_not_plain_path_segments_gets_400_and_goes_into_no_link(string prefix)
+    {
+        using var app = new TestApp(Passcodes.Settings());
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.Factory.StartKestrel() };
+
+        foreach (var path in new[] { "/", "/signin" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("X-Forwarded-Prefix", prefix);
+            using var response = await http.SendAsync(request);
+
+            await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_path_prefix");
+            Assert.Null(response.Headers.Location);
+            Assert.DoesNotContain("evil", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_sign_in_redirect_stays_on_the_site_whatever_Host_the_client_sends()
+    {
+        // Production with passcodes serves any host name (AllowedHosts defaults to '*' there).
+        using var app = new TestApp(Passcodes.Settings(), environment: "Production");
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.Factory.StartKestrel() };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Host = "evil.example";
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/signin?ReturnUrl=%2F", response.Headers.Location?.OriginalString);
+    }
+
     /// <summary>Makes every in-memory request arrive from <paramref name="peer"/>, as if over a network.</summary>
     private sealed class FromPeer(System.Net.IPAddress peer) : IStartupFilter
     {

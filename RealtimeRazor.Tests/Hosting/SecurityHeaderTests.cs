@@ -118,7 +118,7 @@ public sealed partial class SecurityHeaderTests
     [Fact]
     public async Task In_Production_https_forwarded_by_a_loopback_proxy_gets_HSTS()
     {
-        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open" }, environment: "Production");
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open", ["AllowedHosts"] = "voice.example" }, environment: "Production");
         var address = app.Factory.StartKestrel();
 
         using var https = await GetBehindProxyAsync(address, "https");
@@ -133,7 +133,7 @@ public sealed partial class SecurityHeaderTests
     [Fact]
     public async Task In_Development_there_is_no_HSTS_even_over_forwarded_https()
     {
-        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open" });
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open", ["AllowedHosts"] = "voice.example" });
         var address = app.Factory.StartKestrel();
 
         using var https = await GetBehindProxyAsync(address, "https");

@@ -16,6 +16,9 @@ public sealed class StartupFailureTests
     [InlineData("Access__Mode", "Passcode", "Access:Passcodes", "Production")]
     [InlineData("Access__Passcodes__alice", "hunter2", "Access:Passcodes:alice", "Development")]
     [InlineData("Access__ProxyHeader__TrustedProxies__0", "the-proxy", "Access:ProxyHeader:TrustedProxies", "Development")]
+    [InlineData("Access__Mode", "ProxyHeader", "Access:ProxyHeader:TrustedProxies", "Development")]
+    [InlineData("Access__Mode", "Open", "AllowedHosts", "Production")]
+    [InlineData("ReverseProxy__PathBase", "//evil.example", "ReverseProxy:PathBase", "Development")]
     public async Task A_bad_value_stops_startup_naming_the_key(string variable, string value, string key, string environment)
     {
         using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>
@@ -32,6 +35,24 @@ public sealed class StartupFailureTests
         Assert.DoesNotContain("   at ", app.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", app.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-test-process-key", app.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Credentials_in_the_OpenAI_base_url_stop_startup_without_being_repeated()
+    {
+        using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>
+        {
+            ["OpenAI__BaseUrl"] = "https://gateway-user:gateway-password-1234@gateway.example/v1",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["OpenAI__ApiKey"] = "sk-test-process-key",
+        });
+
+        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(20)), $"still running after 20 s:\n{app.Output}");
+
+        Assert.NotEqual(0, app.ExitCode);
+        Assert.Contains("OpenAI:BaseUrl must not contain a user name or password", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("gateway-password-1234", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", app.Output, StringComparison.Ordinal);
     }
 
     [Fact]

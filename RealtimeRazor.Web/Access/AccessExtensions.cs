@@ -21,12 +21,7 @@ public static class AccessExtensions
         builder.Services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.Section)
             // Development runs on the developer's own loopback: no ceremony there.
-            .PostConfigure(options =>
-            {
-                options.Mode ??= development ? AccessMode.Open : null;
-                if (options.ProxyHeader.TrustedProxies.Count == 0)
-                    options.ProxyHeader.TrustedProxies.AddRange(ProxyHeaderOptions.LoopbackProxies);
-            })
+            .PostConfigure(options => options.Mode ??= development ? AccessMode.Open : null)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
 
@@ -44,10 +39,25 @@ public static class AccessExtensions
                 {
                     if (!context.Request.Path.StartsWithSegments("/api"))
                     {
-                        context.Response.Redirect(context.RedirectUri);
+                        // Relative: the handler builds an absolute URL from the Host header, which is the client's to choose.
+                        context.Response.Redirect(Uri.TryCreate(context.RedirectUri, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : context.RedirectUri);
                         return Task.CompletedTask;
                     }
                     return WriteUnauthorizedAsync(context.HttpContext);
+                };
+                // The cookie outlives configuration changes: a passcode removed or changed since it was
+                // issued ends the sign-in on the next request (page: back to the form; API: 401).
+                options.Events.OnValidatePrincipal = async context =>
+                {
+                    var passcodes = context.HttpContext.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.Passcodes;
+                    var user = context.Principal?.Identity?.Name;
+                    var stamp = context.Principal?.FindFirst(PasscodeHasher.StampClaim)?.Value;
+                    if (user is not null && passcodes.TryGetValue(user, out var hash) && stamp == PasscodeHasher.Stamp(hash))
+                        return;
+                    context.RejectPrincipal();
+                    context.HttpContext.RequestServices.GetRequiredService<AuditLog>().SignInRevoked(user, context.HttpContext.Connection.RemoteIpAddress,
+                        user is not null && passcodes.ContainsKey(user) ? "the passcode was changed" : "the passcode was removed");
+                    await context.HttpContext.SignOutAsync(PasscodeScheme);
                 };
             })
             .AddScheme<AuthenticationSchemeOptions, ProxyHeaderHandler>(ProxyHeaderHandler.SchemeName, options => { });
@@ -62,6 +72,7 @@ public static class AccessExtensions
             cookie.ExpireTimeSpan = TimeSpan.FromDays(access.Value.SignInDays));
 
         builder.Services.AddSingleton<IAuthorizationHandler, AccessRequirementHandler>();
+        builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(RealtimePolicy, policy => policy.AddRequirements(new AccessRequirement()));
 
@@ -99,8 +110,41 @@ public static class AccessExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        // Before the rate limiter: a page elsewhere posting to this site must not use up its visitors' allowance.
+        app.Use(RefuseCrossSiteWrites);
         app.UseRateLimiter();
         return app;
+    }
+
+    /// <summary>
+    /// A page elsewhere must not start sessions (or guess passcodes) with this site's credit and its
+    /// visitors' cookies. Browsers send Origin on every cross-origin POST or DELETE, and Sec-Fetch-Site on
+    /// every request. Host filtering has already made sure the Host compared with is one of this site's.
+    /// </summary>
+    private static Task RefuseCrossSiteWrites(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || !IsCrossSite(request))
+            return next(context);
+        context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), request.Path, "cross-site request");
+        return Results.Problem(
+                title: "Cross-site request refused",
+                detail: "Sessions can only be started from this site's own page.",
+                statusCode: StatusCodes.Status403Forbidden,
+                extensions: new Dictionary<string, object?> { ["code"] = "cross_origin" })
+            .ExecuteAsync(context);
+    }
+
+    private static bool IsCrossSite(HttpRequest request)
+    {
+        var site = request.Headers["Sec-Fetch-Site"].ToString();
+        if (site.Length > 0 && site is not ("same-origin" or "none"))
+            return true;
+        var origin = request.Headers.Origin.ToString();
+        // The page's own forms send "null" under its Referrer-Policy: no-referrer; Sec-Fetch-Site tells them apart.
+        if (origin == "null")
+            return site != "same-origin";
+        return origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
     }
 
     private static async ValueTask OnRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)
@@ -112,6 +156,11 @@ public static class AccessExtensions
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
+        var audit = http.RequestServices.GetRequiredService<AuditLog>();
+        if (signIn)
+            audit.SignInFailed(http.Connection.RemoteIpAddress, "too many sign-in attempts");
+        else
+            audit.SessionRefused(AccessIdentity.Of(http), "too many new sessions (rate limit)");
         await Results.Problem(
                 title: "Too many requests",
                 detail: signIn
@@ -122,13 +171,16 @@ public static class AccessExtensions
             .ExecuteAsync(http);
     }
 
-    internal static Task WriteUnauthorizedAsync(HttpContext context) =>
-        Results.Problem(
+    internal static Task WriteUnauthorizedAsync(HttpContext context)
+    {
+        context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), context.Request.Path, "not signed in");
+        return Results.Problem(
                 title: "Sign-in required",
                 detail: "Sign in to start a voice session, then try again.",
                 statusCode: StatusCodes.Status401Unauthorized,
                 extensions: new Dictionary<string, object?> { ["code"] = "unauthenticated" })
             .ExecuteAsync(context);
+    }
 }
 
 public sealed class AccessRequirement : IAuthorizationRequirement;

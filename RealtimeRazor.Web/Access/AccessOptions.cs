@@ -40,13 +40,10 @@ public sealed class ProxyHeaderOptions
 {
     public string HeaderName { get; set; } = "X-Forwarded-User";
 
-    /// <summary>Used when <see cref="TrustedProxies"/> is not configured: a proxy on the same machine.</summary>
-    public static readonly IReadOnlyList<string> LoopbackProxies = ["127.0.0.1/32", "::1/128"];
-
     /// <summary>
-    /// Addresses or CIDR networks whose header is believed; anyone else's is ignored. Empty means
-    /// <see cref="LoopbackProxies"/>. (A non-empty default would be kept alongside configured entries,
-    /// since binding adds to a list rather than replacing it.)
+    /// Addresses or CIDR networks whose header is believed; anyone else's is ignored. Required in
+    /// ProxyHeader mode, with no default: loopback is also where a plain reverse proxy (or anything else on
+    /// the machine) connects from, and such a proxy passes on whatever header the client sent.
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 }

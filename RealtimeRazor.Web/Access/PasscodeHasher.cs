@@ -24,6 +24,15 @@ public static class PasscodeHasher
 
     public static bool IsWellFormed(string stored) => TryParse(stored, out _, out _, out _);
 
+    /// <summary>The sign-in cookie's claim naming which passcode hash it was issued for.</summary>
+    public const string StampClaim = "rr:passcode_stamp";
+
+    /// <summary>
+    /// Identifies a stored hash without revealing it: a cookie carries it, so that a changed or removed
+    /// passcode ends the sign-ins made with the old one.
+    /// </summary>
+    public static string Stamp(string stored) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(stored)).AsSpan(0, 16));
+
     public static bool Verify(string passcode, string stored)
     {
         if (!TryParse(stored, out var iterations, out var salt, out var expected))
@@ -32,21 +41,52 @@ public static class PasscodeHasher
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
-    /// <summary><c>RealtimeRazor.Web hash-passcode</c>: reads a passcode from standard input, prints its hash.</summary>
+    /// <summary>Shorter passcodes fall to the sign-in rate limit's guessing budget too soon.</summary>
+    public const int MinimumLength = 8;
+
+    /// <summary>
+    /// <c>RealtimeRazor.Web hash-passcode</c>: reads a passcode from standard input (not echoed on a
+    /// terminal, where someone may be looking over a shoulder or recording), prints its hash.
+    /// </summary>
     public static bool TryRunCommand(string[] args)
     {
         if (args is not ["hash-passcode"])
             return false;
         Console.Error.Write("Passcode: ");
-        var passcode = Console.ReadLine();
+        var passcode = Console.IsInputRedirected ? Console.ReadLine() : ReadWithoutEcho();
         if (string.IsNullOrEmpty(passcode))
         {
             Console.Error.WriteLine("No passcode given.");
             Environment.ExitCode = 1;
             return true;
         }
+        if (passcode.Length < MinimumLength)
+        {
+            Console.Error.WriteLine($"A passcode must be at least {MinimumLength} characters long; no hash was made.");
+            Environment.ExitCode = 1;
+            return true;
+        }
         Console.WriteLine(Hash(passcode));
         return true;
+    }
+
+    private static string ReadWithoutEcho()
+    {
+        var passcode = new StringBuilder();
+        for (var key = Console.ReadKey(intercept: true); key.Key != ConsoleKey.Enter; key = Console.ReadKey(intercept: true))
+        {
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (passcode.Length > 0)
+                    passcode.Length--;
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                passcode.Append(key.KeyChar);
+            }
+        }
+        Console.Error.WriteLine();
+        return passcode.ToString();
     }
 
     private static bool TryParse(string stored, out int iterations, out byte[] salt, out byte[] hash)

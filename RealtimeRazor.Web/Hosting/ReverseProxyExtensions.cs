@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 
 namespace RealtimeRazor.Web.Hosting;
@@ -21,11 +23,23 @@ public sealed class ReverseProxyOptions
     public int ForwardLimit { get; set; } = 1;
 }
 
-public static class ReverseProxyExtensions
+public static partial class ReverseProxyExtensions
 {
+    /// <summary>
+    /// A path prefix goes into every URL the app writes (<c>&lt;base href&gt;</c>, scripts, redirects): only
+    /// plain segments, never <c>//host</c>, <c>..</c>, a scheme or an escape.
+    /// </summary>
+    [GeneratedRegex("^(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$")]
+    private static partial Regex PlainPathPrefix();
+
     public static WebApplicationBuilder AddReverseProxySupport(this WebApplicationBuilder builder)
     {
         var proxy = builder.Configuration.GetSection(ReverseProxyOptions.Section).Get<ReverseProxyOptions>() ?? new();
+        if (proxy.PathBase is { Length: > 0 } pathBase && !PlainPathPrefix().IsMatch(pathBase.TrimEnd('/')))
+        {
+            throw new OptionsValidationException(ReverseProxyOptions.Section, typeof(ReverseProxyOptions),
+                [$"ReverseProxy:PathBase must be a path of plain segments such as /voice (was '{pathBase}')."]);
+        }
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedPrefix;
@@ -51,6 +65,17 @@ public static class ReverseProxyExtensions
             return next(context);
         });
         app.UseForwardedHeaders();
+        app.Use((context, next) => PlainPathPrefix().IsMatch(context.Request.PathBase.Value ?? "")
+            ? next(context)
+            : Results.Problem(
+                    title: "Invalid path prefix",
+                    detail: "X-Forwarded-Prefix must be a path of plain segments such as /voice.",
+                    statusCode: StatusCodes.Status400BadRequest,
+                    extensions: new Dictionary<string, object?> { ["code"] = "invalid_path_prefix" })
+                .ExecuteAsync(context));
+        // Every cookie (sign-in, antiforgery, language) is Secure when the request was https, as the
+        // browser saw it: behind a TLS-terminating proxy that is X-Forwarded-Proto, applied just above.
+        app.UseCookiePolicy(new CookiePolicyOptions { Secure = CookieSecurePolicy.SameAsRequest });
         if (app.Services.GetRequiredService<ReverseProxyOptions>().PathBase is { Length: > 0 } pathBase)
             app.UsePathBase(pathBase.TrimEnd('/'));
         return app;

@@ -18,7 +18,6 @@ public static class RealtimeEndpoints
     {
         var api = app.MapGroup("/api/realtime")
             .RequireAuthorization(AccessExtensions.RealtimePolicy)
-            .AddEndpointFilter(RequireSameOrigin)
             .AddEndpointFilter(NoStore)
             .AddEndpointFilter(RequireApiKey);
 
@@ -31,7 +30,7 @@ public static class RealtimeEndpoints
 
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions,
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions, string? dcid)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Relay)
@@ -54,12 +53,14 @@ public static class RealtimeEndpoints
         if (offer.Problem is { } problem)
             return problem;
 
-        var slot = sessions.TryReserve(AccessIdentity.Of(context), sessions.MaxSessionLength, out var refusal);
+        var identity = AccessIdentity.Of(context);
+        var slot = sessions.TryReserve(identity, sessions.MaxSessionLength, out var refusal);
         if (slot is null)
-            return TooManySessions(refusal);
+            return TooManySessions(audit, identity, refusal);
         try
         {
             var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), dataChannelId, context.RequestAborted);
+            audit.CallStarted(answer.CallId, identity);
             if (answer.CallId is { } id)
             {
                 sessions.Attach(slot, id);
@@ -85,7 +86,7 @@ public static class RealtimeEndpoints
     /// reports the call it started (<see cref="ReportDirectCall"/>). A slot never reported lapses with the secret.
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions,
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
@@ -93,12 +94,14 @@ public static class RealtimeEndpoints
         var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
         if (refused is not null)
             return refused;
-        var slot = sessions.TryReserve(AccessIdentity.Of(context), TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
+        var identity = AccessIdentity.Of(context);
+        var slot = sessions.TryReserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
         if (slot is null)
-            return TooManySessions(refusal);
+            return TooManySessions(audit, identity, refusal);
         try
         {
             var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
+            audit.ClientSecretIssued(identity);
             return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl, slot = slot.Id });
         }
         catch (UpstreamException ex)
@@ -112,13 +115,17 @@ public static class RealtimeEndpoints
     /// Direct: the page names the call OpenAI answered its offer with (the <c>Location</c>'s last segment)
     /// and the slot of the secret it used, so the caps, the maximum length and Disconnect hold as in Relay.
     /// </summary>
-    private static IResult ReportDirectCall(string id, string? slot, HttpContext context, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions)
+    private static IResult ReportDirectCall(string id, string? slot, HttpContext context, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions, AuditLog audit)
     {
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
             return ModeDisabled("Direct");
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return InvalidCallId();
-        return sessions.TryReport(AccessIdentity.Of(context), slot ?? string.Empty, id) switch
+        var identity = AccessIdentity.Of(context);
+        var outcome = sessions.TryReport(identity, slot ?? string.Empty, id);
+        if (outcome == SessionRegistry.ReportOutcome.Bound)
+            audit.CallStarted(id, identity);
+        return outcome switch
         {
             SessionRegistry.ReportOutcome.Bound => Results.Created(links.GetPathByName(context, HangUpRoute, new { id }), null),
             SessionRegistry.ReportOutcome.AlreadyBound => UpstreamProblem.Problem(StatusCodes.Status409Conflict, "Call already reported",
@@ -129,17 +136,19 @@ public static class RealtimeEndpoints
     }
 
     /// <summary>Only the user who started a call through this server can end it here.</summary>
-    private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions)
+    private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions, AuditLog audit)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return InvalidCallId();
-        if (!sessions.TryEnd(AccessIdentity.Of(context), id))
+        var identity = AccessIdentity.Of(context);
+        if (!sessions.TryEnd(identity, id))
             return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
         try
         {
             // Not tied to the page's request: a closing tab drops its keepalive request early, and the
             // call must still be hung up (the client's own timeout bounds the wait).
             await openAI.HangUpAsync(id, CancellationToken.None);
+            audit.CallEnded(id, identity);
             return Results.NoContent();
         }
         catch (UpstreamException ex)
@@ -194,28 +203,15 @@ public static class RealtimeEndpoints
     private static IResult InvalidCallId() =>
         UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
 
-    private static IResult TooManySessions(string refusal) =>
-        UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
+    private static IResult TooManySessions(AuditLog audit, string identity, string refusal)
+    {
+        audit.SessionRefused(identity, refusal);
+        return UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
+    }
 
     private static IResult ModeDisabled(string mode) =>
         UpstreamProblem.Problem(StatusCodes.Status404NotFound, $"{mode} negotiation is not enabled",
             $"This server does not use {mode} negotiation (Realtime:Negotiation).", "negotiation_mode_disabled");
-
-    /// <summary>
-    /// Browsers send Origin on every cross-origin POST: a page elsewhere must not spend this site's
-    /// credit with its visitors' cookies.
-    /// </summary>
-    private static async ValueTask<object?> RequireSameOrigin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var request = context.HttpContext.Request;
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase))
-        {
-            return UpstreamProblem.Problem(StatusCodes.Status403Forbidden, "Cross-site request refused",
-                "Sessions can only be started from this site's own page.", "cross_origin");
-        }
-        return await next(context);
-    }
 
     private static async ValueTask<object?> NoStore(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

@@ -60,6 +60,7 @@ public sealed class AppProcess : IAsyncDisposable
         // Loopback only. The production limits (10 sessions a minute, 2 at once per client) would turn
         // most benchmark offers into 429s from the one address the load comes from.
         start.Environment["Access__Mode"] = "Open";
+        start.Environment["AllowedHosts"] = "127.0.0.1";
         start.Environment["Access__RateLimit__SessionsPerWindow"] = "1000000";
         start.Environment["Access__MaxSessionsPerUser"] = "1000000";
         start.Environment["Access__MaxSessions"] = "1000000";
