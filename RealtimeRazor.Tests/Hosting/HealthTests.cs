@@ -60,7 +60,7 @@ public sealed class HealthTests
     [Fact]
     public async Task In_ProxyHeader_mode_both_answer_without_the_header()
     {
-        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader" });
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "ProxyHeader", ["Access:ProxyHeader:TrustedProxies:0"] = "127.0.0.1" });
         using var http = new HttpClient { BaseAddress = app.Factory.StartKestrel() };
 
         using var live = await http.GetAsync("healthz");
