@@ -13,7 +13,7 @@ public sealed class ProductionBuildTests(BrowserFixture browser)
     {
         // As `ASPNETCORE_ENVIRONMENT=Production dotnet run --project RealtimeRazor.Web` starts it: the build output, from the project directory.
         using var app = AppProcess.Start(BuildOutput.WebDll, ProductionHostingTests.Production(), workingDirectory: Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web"));
-        var address = await app.AddressAsync(TimeSpan.FromSeconds(30));
+        var address = await app.AddressAsync(TimeSpan.FromSeconds(90));
         await using var context = await browser.Browser.NewContextAsync(new() { Locale = "en-US" });
         var page = await context.NewPageAsync();
         var errors = new List<string>();

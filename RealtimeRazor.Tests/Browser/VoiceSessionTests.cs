@@ -183,6 +183,10 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser);
         await voice.Context.GrantPermissionsAsync(["microphone"]);
+        // The page learns of the grant from a permission event and a device listing, both asynchronous:
+        // once the microphone list names devices (ids are hidden until allowed), it knows. Clicking before
+        // that, as a loaded machine sometimes did, tests a page that has not heard yet.
+        await Expect(voice.Page.Locator("#microphone option")).Not.ToHaveCountAsync(1);
 
         await voice.ConnectAsync();
 

@@ -26,7 +26,7 @@ public sealed class ProductionHostingTests : IDisposable
 
     private static async Task AssertServesTheCompletePageAsync(AppProcess app)
     {
-        var address = await app.AddressAsync(TimeSpan.FromSeconds(20));
+        var address = await app.AddressAsync(TimeSpan.FromSeconds(90));
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
 
         using var response = await http.GetAsync("/");
@@ -102,7 +102,7 @@ public sealed class ProductionHostingTests : IDisposable
         using var publish = Process.Start(start)!;
         var stdout = publish.StandardOutput.ReadToEndAsync();
         var stderr = publish.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         try
         {
             await publish.WaitForExitAsync(cancel.Token);

@@ -28,7 +28,7 @@ public sealed class StartupFailureTests
             ["OpenAI__ApiKey"] = "sk-test-process-key",
         });
 
-        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(20)), $"still running after 20 s:\n{app.Output}");
+        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(90)), $"still running after 90 s:\n{app.Output}");
 
         Assert.NotEqual(0, app.ExitCode);
         Assert.Contains(key, app.Output, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class StartupFailureTests
             ["OpenAI__ApiKey"] = "sk-test-process-key",
         });
 
-        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(20)), $"still running after 20 s:\n{app.Output}");
+        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(90)), $"still running after 90 s:\n{app.Output}");
 
         Assert.NotEqual(0, app.ExitCode);
         Assert.Contains("OpenAI:BaseUrl must not contain a user name or password", app.Output, StringComparison.Ordinal);
@@ -64,7 +64,7 @@ public sealed class StartupFailureTests
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         });
 
-        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(20)), $"still running after 20 s:\n{app.Output}");
+        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(90)), $"still running after 90 s:\n{app.Output}");
 
         var fatal = Assert.Single(app.StandardOutput, line => line.Contains("Realtime:Voice", StringComparison.Ordinal));
         using var json = System.Text.Json.JsonDocument.Parse(fatal);
