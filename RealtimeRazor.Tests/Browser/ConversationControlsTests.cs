@@ -24,7 +24,7 @@ public sealed class ConversationControlsTests(BrowserFixture browser)
 
         await Expect(Button(voice, "Unmute")).ToBeVisibleAsync();
         await Expect(voice.Page.Locator("#user-speaking")).ToHaveTextAsync("You: muted");
-        await voice.Peer.WaitForFunctionAsync($"() => window.fakeOpenAI.micLevel() < {Silence}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+        await voice.WaitForMicrophoneSilenceAtPeerAsync(Silence);
         Assert.True(await voice.PeakMicrophoneAtPeerAsync() < Silence, "the peer heard the microphone while muted");
         Assert.Equal(1, await voice.LiveMicrophoneTracksAsync());
 
@@ -49,7 +49,7 @@ public sealed class ConversationControlsTests(BrowserFixture browser)
         var update = Assert.Single(await voice.ClientEventsAsync("session.update"));
         var turnDetection = update.GetProperty("session").GetProperty("audio").GetProperty("input").GetProperty("turn_detection");
         Assert.Equal(System.Text.Json.JsonValueKind.Null, turnDetection.ValueKind);
-        await voice.Peer.WaitForFunctionAsync($"() => window.fakeOpenAI.micLevel() < {Silence}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+        await voice.WaitForMicrophoneSilenceAtPeerAsync(Silence);
         Assert.True(await voice.PeakMicrophoneAtPeerAsync() < Silence, "the peer heard the microphone before the button was held");
 
         var hold = Button(voice, "Hold to talk");
@@ -66,7 +66,7 @@ public sealed class ConversationControlsTests(BrowserFixture browser)
         await voice.WaitForClientEventAsync("response.create");
         var types = await voice.ClientEventTypesAsync();
         Assert.Equal(["input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"], types.SkipWhile(type => type != "input_audio_buffer.clear").ToArray());
-        await voice.Peer.WaitForFunctionAsync($"() => window.fakeOpenAI.micLevel() < {Silence}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+        await voice.WaitForMicrophoneSilenceAtPeerAsync(Silence);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
 
         await voice.Peer.EvaluateAsync("() => window.fakeOpenAI.drop()");
 
-        await Expect(voice.Alert).ToContainTextAsync("Click Connect", new() { Timeout = 15_000 });
+        await Expect(voice.Alert).ToContainTextAsync("Click Connect", new() { Timeout = BrowserFixture.Patience });
         await voice.ExpectTornDownAsync();
     }
 
@@ -163,7 +163,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
 
         await voice.ConnectButton.ClickAsync();
 
-        await Expect(voice.Alert).ToContainTextAsync("firewall", new() { Timeout = 30_000 });
+        await Expect(voice.Alert).ToContainTextAsync("firewall", new() { Timeout = BrowserFixture.Patience + 15_000 });
         await voice.ExpectTornDownAsync();
     }
 

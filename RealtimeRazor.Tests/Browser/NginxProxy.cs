@@ -108,7 +108,7 @@ public sealed class NginxProxy : IDisposable
 
     private async Task WaitUntilListeningAsync(int port)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             if (_process.HasExited)

@@ -21,14 +21,14 @@ public sealed partial class PageTests(BrowserFixture browser)
 
         // Strings the scripts produce come from the same table.
         await Button(voice, "接続").ClickAsync();
-        await Expect(voice.Status).ToHaveTextAsync("接続済み", new() { Timeout = 15_000 });
+        await Expect(voice.Status).ToHaveTextAsync("接続済み", new() { Timeout = BrowserFixture.Patience });
         await Expect(Button(voice, "ミュート")).ToBeEnabledAsync();
         await Expect(voice.Page.Locator("#assistant-speaking")).ToHaveTextAsync("アシスタント：無音");
         await voice.SendEventsAsync(
             new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_u1", type = "message", role = "user", content = new[] { new { type = "input_text", text = "こんにちは" } } } });
         await Expect(voice.Page.GetByRole(AriaRole.Listitem)).ToHaveAccessibleNameAsync("あなた");
         await Button(voice, "切断").ClickAsync();
-        await Expect(voice.Status).ToHaveTextAsync("未接続", new() { Timeout = 10_000 });
+        await Expect(voice.Status).ToHaveTextAsync("未接続", new() { Timeout = BrowserFixture.Patience });
 
         await Button(voice, "简体中文").ClickAsync();
         await Expect(voice.Page.Locator("html")).ToHaveAttributeAsync("lang", "zh-Hans");

@@ -34,7 +34,7 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
 
         await voice.Page.WaitForFunctionAsync("() => window.__test.micRequests() === 2");
         await voice.Page.WaitForFunctionAsync("() => window.__test.liveMicTracks() === 1");
-        await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.micLevel() > 0.01", null, new() { Timeout = 10_000, PollingInterval = 20 });
+        await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.micLevel() > 0.01", null, new() { Timeout = BrowserFixture.Patience, PollingInterval = 20 });
         Assert.Equal(1, await voice.PeerCallCountAsync());
         await Expect(voice.Status).ToHaveTextAsync("Connected");
         Assert.Equal("open", await voice.Peer.EvaluateAsync<string>("() => window.fakeOpenAI.channelState()"));
@@ -186,13 +186,13 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
         await voice.Peer.EvaluateAsync("() => window.fakeOpenAI.drop()");
 
         var reconnect = Button(voice, "Reconnect");
-        await Expect(reconnect).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await Expect(reconnect).ToBeVisibleAsync(new() { Timeout = BrowserFixture.Patience });
         await voice.ExpectTornDownAsync();
         await Expect(voice.TranscriptLines).ToHaveCountAsync(2);
 
         await reconnect.ClickAsync();
 
-        await Expect(voice.Status).ToHaveTextAsync("Connected", new() { Timeout = 15_000 });
+        await Expect(voice.Status).ToHaveTextAsync("Connected", new() { Timeout = BrowserFixture.Patience });
         await Expect(reconnect).ToBeHiddenAsync();
         Assert.Equal(2, await voice.PeerCallCountAsync());
         await voice.WaitForClientEventAsync("conversation.item.create", 2);

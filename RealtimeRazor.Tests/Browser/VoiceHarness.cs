@@ -130,7 +130,7 @@ public sealed class VoiceHarness : IAsyncDisposable
         await ConnectButton.ClickAsync();
         try
         {
-            await Assertions.Expect(Status).ToHaveTextAsync("Connected", new() { Timeout = 15_000 });
+            await Assertions.Expect(Status).ToHaveTextAsync("Connected", new() { Timeout = BrowserFixture.Patience });
         }
         catch (PlaywrightException ex)
         {
@@ -148,18 +148,41 @@ public sealed class VoiceHarness : IAsyncDisposable
 
     /// <summary>Waits until the peer hears the user's microphone above <paramref name="threshold"/> RMS.</summary>
     public Task WaitForMicrophoneAtPeerAsync(double threshold = 0.01) =>
-        Peer.WaitForFunctionAsync($"() => window.fakeOpenAI.micLevel() > {threshold}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+        Peer.WaitForFunctionAsync($"() => window.fakeOpenAI.micLevel() > {threshold}", null, new() { Timeout = BrowserFixture.Patience, PollingInterval = 20 });
+
+    /// <summary>
+    /// Waits until the peer has heard silence (below <paramref name="threshold"/> RMS) for a full second, in
+    /// at least ten samples: longer than any pause in the speech fixture (0.8 s), so a pause between words,
+    /// with speech sent before a mute still on its way, does not pass for a silenced microphone.
+    /// </summary>
+    public async Task WaitForMicrophoneSilenceAtPeerAsync(double threshold)
+    {
+        await Peer.EvaluateAsync("() => { window.__quiet = { since: null, samples: 0 }; }");
+        await Peer.WaitForFunctionAsync("""
+            threshold => {
+              const quiet = window.__quiet;
+              if (window.fakeOpenAI.micLevel() >= threshold) {
+                quiet.since = null;
+                quiet.samples = 0;
+                return false;
+              }
+              quiet.since ??= performance.now();
+              quiet.samples++;
+              return quiet.samples >= 10 && performance.now() - quiet.since >= 1000;
+            }
+            """, threshold, new() { Timeout = BrowserFixture.Patience, PollingInterval = 20 });
+    }
 
     /// <summary>Waits until the page's audio element carries the assistant's audio above <paramref name="threshold"/> RMS.</summary>
     public Task WaitForAssistantAudioInPageAsync(double threshold = 0.05) =>
-        Page.WaitForFunctionAsync($"() => window.__test.assistantLevel() > {threshold}", null, new() { Timeout = 10_000, PollingInterval = 20 });
+        Page.WaitForFunctionAsync($"() => window.__test.assistantLevel() > {threshold}", null, new() { Timeout = BrowserFixture.Patience, PollingInterval = 20 });
 
     public Task<int> LiveMicrophoneTracksAsync() => Page.EvaluateAsync<int>("() => window.__test.liveMicTracks()");
 
     /// <summary>Waits until the fake OpenAI has received <paramref name="count"/> client events of <paramref name="type"/>.</summary>
     public Task WaitForClientEventAsync(string type, int count = 1) =>
         Peer.WaitForFunctionAsync("([type, count]) => window.fakeOpenAI.received().filter(e => e.type === type).length >= count",
-            new object[] { type, count }, new() { Timeout = 10_000 });
+            new object[] { type, count }, new() { Timeout = BrowserFixture.Patience });
 
     public async Task<System.Text.Json.JsonElement[]> ClientEventsAsync(string type)
     {
@@ -189,7 +212,7 @@ public sealed class VoiceHarness : IAsyncDisposable
     /// <summary>After any ending, the page is back where it started: Connect offered, mic released.</summary>
     public async Task ExpectTornDownAsync()
     {
-        await Assertions.Expect(Status).ToHaveTextAsync("Not connected", new() { Timeout = 10_000 });
+        await Assertions.Expect(Status).ToHaveTextAsync("Not connected", new() { Timeout = BrowserFixture.Patience });
         await Assertions.Expect(ConnectButton).ToBeEnabledAsync();
         Assert.Equal(0, await LiveMicrophoneTracksAsync());
     }

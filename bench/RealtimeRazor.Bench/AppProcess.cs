@@ -10,6 +10,9 @@ namespace RealtimeRazor.Bench;
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
+    /// <summary>Generous: on a machine shared with builds, a cold start can take tens of seconds.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
     private readonly Process _process;
 
     private AppProcess(Process process, Uri url)
@@ -23,11 +26,15 @@ public sealed class AppProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Publishes the web project in Release into the benchmark's artifacts folder and returns the folder.</summary>
-    public static async Task<string> PublishAsync(string repositoryRoot)
+    public static Task<string> PublishAsync(string repositoryRoot) =>
+        PublishAsync(repositoryRoot, Path.Combine("RealtimeRazor.Web", "RealtimeRazor.Web.csproj"), "web");
+
+    /// <summary>Publishes <paramref name="projectPath"/> (relative to the repository) in Release to artifacts/bench/<paramref name="folder"/>.</summary>
+    public static async Task<string> PublishAsync(string repositoryRoot, string projectPath, string folder)
     {
-        var output = Path.Combine(repositoryRoot, "artifacts", "bench", "web");
-        var project = Path.Combine(repositoryRoot, "RealtimeRazor.Web", "RealtimeRazor.Web.csproj");
-        Console.Error.WriteLine($"Publishing the app (Release) to {Path.GetRelativePath(repositoryRoot, output)} ...");
+        var output = Path.Combine(repositoryRoot, "artifacts", "bench", folder);
+        var project = Path.Combine(repositoryRoot, projectPath);
+        Console.Error.WriteLine($"Publishing {Path.GetFileNameWithoutExtension(project)} (Release) to {Path.GetRelativePath(repositoryRoot, output)} ...");
         var publish = Process.Start(new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-o", output, "--nologo", "-v", "quiet"])
         {
             RedirectStandardOutput = true,
@@ -42,10 +49,14 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the app on a free loopback port in Production and waits until it answers.</summary>
-    public static async Task<AppProcess> StartAsync(string publishFolder, string openAIBaseUrl, string negotiation, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="assembly">Another published app's entry assembly (the memory section's empty app); it ignores the app's settings.</param>
+    /// <param name="https">Serve HTTPS (HTTP/2 by ALPN, as behind a TLS proxy) with a self-signed certificate for 127.0.0.1.</param>
+    public static async Task<AppProcess> StartAsync(string publishFolder, string openAIBaseUrl, string negotiation, IReadOnlyDictionary<string, string>? environment = null,
+        string assembly = "RealtimeRazor.Web.dll", bool https = false)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(publishFolder, "RealtimeRazor.Web.dll")])
+        var scheme = https ? "https" : "http";
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(publishFolder, assembly)])
         {
             WorkingDirectory = publishFolder,
             RedirectStandardOutput = true,
@@ -53,7 +64,12 @@ public sealed class AppProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_URLS"] = $"{scheme}://127.0.0.1:{port}";
+        if (https)
+        {
+            start.Environment["Kestrel__Certificates__Default__Path"] = LoopbackCertificate.Value;
+            start.Environment["Kestrel__Certificates__Default__Password"] = CertificatePassword;
+        }
         start.Environment["OpenAI__BaseUrl"] = openAIBaseUrl;
         start.Environment["OpenAI__ApiKey"] = FakeOpenAI.ApiKey;
         start.Environment["Realtime__Negotiation"] = negotiation;
@@ -76,10 +92,13 @@ public sealed class AppProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}/"));
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var app = new AppProcess(process, new Uri($"{scheme}://127.0.0.1:{port}/"));
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
+        {
+            Timeout = TimeSpan.FromSeconds(2),
+        };
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        while (deadline.Elapsed < StartTimeout)
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"The app exited at startup with code {process.ExitCode}.");
@@ -100,7 +119,7 @@ public sealed class AppProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         await app.DisposeAsync();
-        throw new TimeoutException("The app did not answer within 30 s.");
+        throw new TimeoutException($"The app did not answer within {StartTimeout.TotalSeconds:0} s.");
     }
 
     /// <summary>Resident set size from /proc (VmRSS), in MiB: what the operating system charges the app.</summary>
@@ -145,6 +164,23 @@ public sealed class AppProcess : IAsyncDisposable
         }
         return double.NaN;
     }
+
+    private const string CertificatePassword = "bench";
+
+    /// <summary>A self-signed certificate for 127.0.0.1 in the benchmark's artifacts, made once per run.</summary>
+    private static readonly Lazy<string> LoopbackCertificate = new(() =>
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        var path = Path.Combine(Browser.RepositoryRoot, "artifacts", "bench", "loopback.pfx");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, CertificatePassword));
+        return path;
+    });
 
     private static int FreePort()
     {

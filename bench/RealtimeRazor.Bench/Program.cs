@@ -5,8 +5,8 @@ using RealtimeRazor.Bench;
 
 // RealtimeRazor benchmark. Usage:
 //   dotnet run -c Release --project bench/RealtimeRazor.Bench -- [--delay 300] [--runs 5]
-//       [--only connect,weight,relay,cpu] [--cpu-seconds 10] [--no-publish] [--gc-matrix]
-//       [--compare-app PUBLISH_FOLDER]   (relay section: another build of the app, measured side by side)
+//       [--only connect,slow,weight,memory,relay,cpu] [--cpu-seconds 10] [--no-publish] [--gc-matrix]
+//       [--compare-app PUBLISH_FOLDER]   (another build of the app, measured side by side)
 // Prints Markdown tables on stdout and progress on stderr.
 
 var options = BenchOptions.Parse(args);
@@ -30,8 +30,12 @@ await using var browser = await Browser.LaunchAsync(playwright);
 
 if (options.Runs > 0 && options.Sections.Contains("connect"))
     await ConnectSection.RunAsync(report, browser, openAI, publishFolder, options);
+if (options.Runs > 0 && options.Sections.Contains("slow"))
+    await SlowNetworkSection.RunAsync(report, browser, openAI, publishFolder, options);
 if (options.Sections.Contains("weight"))
     await PageWeightSection.RunAsync(report, browser, openAI, publishFolder, options);
+if (options.Sections.Contains("memory"))
+    await MemorySection.RunAsync(report, openAI, publishFolder, options);
 if (options.Sections.Contains("relay"))
     await RelayLoadSection.RunAsync(report, openAI, publishFolder, options);
 if (options.Sections.Contains("cpu"))
@@ -52,7 +56,7 @@ internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Secti
         var publish = true;
         var gcMatrix = false;
         string? compareApp = null;
-        var sections = new HashSet<string>(["connect", "weight", "relay", "cpu"]);
+        var sections = new HashSet<string>(["connect", "slow", "weight", "memory", "relay", "cpu"]);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -65,7 +69,7 @@ internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Secti
                 case "--no-publish": publish = false; break;
                 case "--gc-matrix": gcMatrix = true; break;
                 case "--compare-app": compareApp = Path.GetFullPath(Next()); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --delay MS, --runs N, --only connect,weight,relay,cpu, --cpu-seconds S, --no-publish, --gc-matrix, --compare-app PUBLISH_FOLDER");
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --delay MS, --runs N, --only connect,slow,weight,memory,relay,cpu, --cpu-seconds S, --no-publish, --gc-matrix, --compare-app PUBLISH_FOLDER");
             }
         }
         return new BenchOptions(delay, runs, sections, cpuSeconds, publish, gcMatrix, compareApp);

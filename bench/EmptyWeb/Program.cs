@@ -1,0 +1,7 @@
+// `dotnet new web`, unchanged: one endpoint, nothing else.
+var builder = WebApplication.CreateBuilder(args);
+var app = builder.Build();
+
+app.MapGet("/", () => "Hello World!");
+
+app.Run();
