@@ -2,7 +2,7 @@ using Microsoft.Playwright;
 
 namespace RealtimeRazor.Tests.Browser;
 
-/// <summary>Launches the system Chromium with the flags WebRTC needs headless, with no network and no devices.</summary>
+/// <summary>Launches Chromium with the flags WebRTC needs headless, with no network and no devices.</summary>
 public static class Chromium
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
@@ -44,13 +44,18 @@ public static class Chromium
         });
     }
 
-    /// <summary>CHROMIUM_PATH, else Debian's Chromium, else Playwright's own browser where one is installed.</summary>
+    /// <summary>
+    /// CHROMIUM_PATH, else Debian's chromium package, else (null) Playwright's own Chromium, which
+    /// scripts/test.sh installs where there is no Debian package: Ubuntu's chromium is a snap stub, and
+    /// a chromium elsewhere on the PATH (GitHub's runners have one) is not the version Playwright drives.
+    /// </summary>
     private static string? ExecutablePath()
     {
         var configured = Environment.GetEnvironmentVariable("CHROMIUM_PATH");
         if (!string.IsNullOrEmpty(configured))
             return configured;
-        return new[] { "/usr/lib/chromium/chromium", "/usr/bin/chromium" }.FirstOrDefault(File.Exists);
+        const string debianChromium = "/usr/lib/chromium/chromium";
+        return File.Exists(debianChromium) ? debianChromium : null;
     }
 
     private static string FindRepositoryRoot()

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Browser.Tracing;
 using RealtimeRazor.Tests.Hosting;
 using static Microsoft.Playwright.Assertions;
 
@@ -14,11 +15,12 @@ public sealed class ProductionBuildTests(BrowserFixture browser)
         // As `ASPNETCORE_ENVIRONMENT=Production dotnet run --project RealtimeRazor.Web` starts it: the build output, from the project directory.
         using var app = AppProcess.Start(BuildOutput.WebDll, ProductionHostingTests.Production(), workingDirectory: Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web"));
         var address = await app.AddressAsync(TimeSpan.FromSeconds(90));
-        await using var context = await browser.Browser.NewContextAsync(new() { Locale = "en-US" });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
-        page.PageError += (_, error) => errors.Add(error);
+        await using var context = await TracedContext.OpenAsync(browser.Browser, "user", new() { Locale = "en-US" });
+        var page = await context.Context.NewPageAsync();
+        // Raised on Playwright's own thread.
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Enqueue(message.Text); };
+        page.PageError += (_, error) => errors.Enqueue(error);
 
         await page.GotoAsync(address.ToString());
 

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Browser.Tracing;
 using RealtimeRazor.Tests.Infrastructure;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -48,12 +49,12 @@ public sealed class VoiceHarness : IAsyncDisposable
         })();
         """;
 
-    private readonly IBrowserContext _userContext;
-    private readonly IBrowserContext _peerContext;
+    private readonly TracedContext _userContext;
+    private readonly TracedContext _peerContext;
     private readonly NginxProxy? _nginx;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _policyViolations = new();
 
-    private VoiceHarness(FakeOpenAI openAI, AppFactory app, Uri appUrl, IBrowserContext userContext, IPage page, IBrowserContext peerContext, IPage peer, NginxProxy? nginx)
+    private VoiceHarness(FakeOpenAI openAI, AppFactory app, Uri appUrl, TracedContext userContext, IPage page, TracedContext peerContext, IPage peer, NginxProxy? nginx)
     {
         OpenAI = openAI;
         App = app;
@@ -84,7 +85,7 @@ public sealed class VoiceHarness : IAsyncDisposable
     public ILocator Transcript => Page.GetByRole(AriaRole.Log, new() { Name = "Transcript" });
     public ILocator TranscriptLines => Transcript.GetByRole(AriaRole.Listitem);
 
-    public IBrowserContext Context => _userContext;
+    public IBrowserContext Context => _userContext.Context;
 
     /// <summary>
     /// The user's page in English unless <paramref name="userOptions"/> says otherwise: the locators
@@ -103,8 +104,8 @@ public sealed class VoiceHarness : IAsyncDisposable
         var nginx = throughNginx ? await NginxProxy.StartAsync(appUrl) : null;
         appUrl = nginx?.Url ?? appUrl;
 
-        var peerContext = await browser.NewContextAsync();
-        var peer = await peerContext.NewPageAsync();
+        var peerContext = await TracedContext.OpenAsync(browser, "peer");
+        var peer = await peerContext.Context.NewPageAsync();
         await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
@@ -116,9 +117,9 @@ public sealed class VoiceHarness : IAsyncDisposable
         // nginx serves HTTPS with a self-signed certificate made for the test.
         if (nginx is not null)
             userOptions.IgnoreHTTPSErrors = true;
-        var userContext = await browser.NewContextAsync(userOptions);
-        await userContext.AddInitScriptAsync(Instrumentation);
-        var page = await userContext.NewPageAsync();
+        var userContext = await TracedContext.OpenAsync(browser, "user", userOptions);
+        await userContext.Context.AddInitScriptAsync(Instrumentation);
+        var page = await userContext.Context.NewPageAsync();
         var voice = new VoiceHarness(openAI, app, appUrl, userContext, page, peerContext, peer, nginx);
         if (openPage)
             await page.GotoAsync(appUrl.ToString());
