@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Access;
 
@@ -106,29 +106,12 @@ public static class AccessExtensions
     private static async ValueTask OnRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var http = context.HttpContext;
-        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : 60;
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
         var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
-        await Results.Problem(
-                title: "Too many requests",
-                detail: signIn
-                    ? $"Too many sign-in attempts from your address. Try again in {seconds} s."
-                    : $"Too many new sessions from you. Try again in {seconds} s.",
-                statusCode: StatusCodes.Status429TooManyRequests,
-                extensions: new Dictionary<string, object?> { ["code"] = "rate_limited" })
-            .ExecuteAsync(http);
+        await Refusal.Of(signIn ? ProblemCode.SignInRateLimited : ProblemCode.RateLimited, wait).ExecuteAsync(http);
     }
 
-    internal static Task WriteUnauthorizedAsync(HttpContext context) =>
-        Results.Problem(
-                title: "Sign-in required",
-                detail: "Sign in to start a voice session, then try again.",
-                statusCode: StatusCodes.Status401Unauthorized,
-                extensions: new Dictionary<string, object?> { ["code"] = "unauthenticated" })
-            .ExecuteAsync(context);
+    internal static Task WriteUnauthorizedAsync(HttpContext context) => Refusal.Of(ProblemCode.Unauthenticated).ExecuteAsync(context);
 }
 
 public sealed class AccessRequirement : IAuthorizationRequirement;

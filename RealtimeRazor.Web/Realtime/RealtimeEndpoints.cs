@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using RealtimeRazor.Web.Access;
+using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -43,8 +44,7 @@ public static class RealtimeEndpoints
         {
             if (!int.TryParse(dcid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id > MaxDataChannelId)
             {
-                return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid data channel id",
-                    $"dcid must be a whole number from 0 to {MaxDataChannelId}.", "invalid_dcid");
+                return Refusal.Of(ProblemCode.InvalidDcid, ("maxDataChannelId", MaxDataChannelId));
             }
             dataChannelId = id;
         }
@@ -55,7 +55,7 @@ public static class RealtimeEndpoints
 
         var slot = sessions.TryReserve(AccessIdentity.Of(context), sessions.MaxSessionLength, out var refusal);
         if (slot is null)
-            return TooManySessions(refusal);
+            return refusal!;
         try
         {
             var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), dataChannelId, context.RequestAborted);
@@ -69,7 +69,7 @@ public static class RealtimeEndpoints
         catch (UpstreamException ex)
         {
             sessions.Release(slot);
-            return UpstreamProblem.ToResult(ex, context);
+            return UpstreamProblem.Describe(ex);
         }
         catch
         {
@@ -94,7 +94,7 @@ public static class RealtimeEndpoints
             return refused;
         var slot = sessions.TryReserve(AccessIdentity.Of(context), TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
         if (slot is null)
-            return TooManySessions(refusal);
+            return refusal!;
         try
         {
             var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
@@ -103,7 +103,7 @@ public static class RealtimeEndpoints
         catch (UpstreamException ex)
         {
             sessions.Release(slot);
-            return UpstreamProblem.ToResult(ex, context);
+            return UpstreamProblem.Describe(ex);
         }
     }
 
@@ -111,9 +111,9 @@ public static class RealtimeEndpoints
     private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
-            return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
+            return Refusal.Of(ProblemCode.InvalidCallId);
         if (!sessions.TryEnd(AccessIdentity.Of(context), id))
-            return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
+            return Refusal.Of(ProblemCode.CallNotFound);
         try
         {
             // Not tied to the page's request: a closing tab drops its keepalive request early, and the
@@ -123,7 +123,7 @@ public static class RealtimeEndpoints
         }
         catch (UpstreamException ex)
         {
-            return UpstreamProblem.ToResult(ex, context);
+            return UpstreamProblem.Describe(ex);
         }
     }
 
@@ -133,7 +133,7 @@ public static class RealtimeEndpoints
     private static async Task<Offer> ReadOfferAsync(HttpRequest request)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/sdp", StringComparison.OrdinalIgnoreCase))
-            return Refuse(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type", "Send the SDP offer as application/sdp.", "unsupported_content_type");
+            return Refuse(Refusal.Of(ProblemCode.UnsupportedContentType));
         if (request.ContentLength > MaxOfferBytes)
             return TooLarge();
 
@@ -163,19 +163,14 @@ public static class RealtimeEndpoints
         }
 
         if (!sdp.StartsWith("v=0", StringComparison.Ordinal) || !sdp.Contains("m=audio", StringComparison.Ordinal))
-            return Refuse(StatusCodes.Status400BadRequest, "Not an SDP offer", "The request body must be a WebRTC SDP offer with an audio section.", "invalid_offer");
+            return Refuse(Refusal.Of(ProblemCode.InvalidOffer));
         return new Offer(sdp, null);
 
-        static Offer TooLarge() => Refuse(StatusCodes.Status413PayloadTooLarge, "Offer too large", $"An SDP offer may be at most {MaxOfferBytes / 1024} KiB.", "offer_too_large");
-        static Offer Refuse(int status, string title, string detail, string code) => new(null, UpstreamProblem.Problem(status, title, detail, code));
+        static Offer TooLarge() => Refuse(Refusal.Of(ProblemCode.OfferTooLarge, ("maxKiB", MaxOfferBytes / 1024)));
+        static Offer Refuse(Refusal refusal) => new(null, refusal);
     }
 
-    private static IResult TooManySessions(string refusal) =>
-        UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
-
-    private static IResult ModeDisabled(string mode) =>
-        UpstreamProblem.Problem(StatusCodes.Status404NotFound, $"{mode} negotiation is not enabled",
-            $"This server does not use {mode} negotiation (Realtime:Negotiation).", "negotiation_mode_disabled");
+    private static Refusal ModeDisabled(string mode) => Refusal.Of(ProblemCode.NegotiationModeDisabled, ("mode", mode));
 
     /// <summary>
     /// Browsers send Origin on every cross-origin POST: a page elsewhere must not spend this site's
@@ -187,8 +182,7 @@ public static class RealtimeEndpoints
         var origin = request.Headers.Origin.ToString();
         if (origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase))
         {
-            return UpstreamProblem.Problem(StatusCodes.Status403Forbidden, "Cross-site request refused",
-                "Sessions can only be started from this site's own page.", "cross_origin");
+            return Refusal.Of(ProblemCode.CrossOrigin);
         }
         return await next(context);
     }
@@ -204,7 +198,6 @@ public static class RealtimeEndpoints
         var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<OpenAIOptions>>().Value;
         return options.HasApiKey
             ? await next(context)
-            : UpstreamProblem.Problem(StatusCodes.Status503ServiceUnavailable, "The server has no OpenAI API key",
-                "The site owner needs to set OpenAI__ApiKey (or OPENAI_API_KEY) and restart the server.", "api_key_missing");
+            : Refusal.Of(ProblemCode.ApiKeyMissing);
     }
 }
