@@ -33,11 +33,12 @@ try
     app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError });
     app.UseStatusCodePages();
     app.UseSecurityHeaders();
+    // Before anything that can refuse a request: refusals are written in the request's language.
+    app.UseRequestLocalization();
     app.RefuseOversizedBodies();
     // The host's own logger (see SerilogSetup); left unset, request logging writes to the static one.
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseResponseCompression();
-    app.UseRequestLocalization();
     app.UseRouting();
     app.UseAccessControl();
 

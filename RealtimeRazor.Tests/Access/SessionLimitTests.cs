@@ -71,7 +71,7 @@ public sealed class SessionLimitTests
         using var bobCall = await bob.PostAsync("/api/realtime/calls", TestApp.Sdp(TestData.Offer));
 
         Assert.Equal(HttpStatusCode.Created, aliceCall.StatusCode);
-        await Problem.AssertAsync(bobCall, HttpStatusCode.TooManyRequests, "too_many_sessions");
+        await Problem.AssertAsync(bobCall, HttpStatusCode.TooManyRequests, "site_at_capacity");
         await app.UpstreamRequestsAsync("/realtime/calls", count: 1);
     }
 

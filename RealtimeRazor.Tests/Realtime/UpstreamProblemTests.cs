@@ -1,9 +1,15 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Realtime;
 
 namespace RealtimeRazor.Tests.Realtime;
 
 public sealed class UpstreamProblemTests
 {
+    private static readonly CultureInfo English = new("en");
+
     [Theory]
     [InlineData(UpstreamFailure.KeyRefused, 502, "upstream_key_refused")]
     [InlineData(UpstreamFailure.RateLimited, 429, "upstream_rate_limited")]
@@ -14,13 +20,13 @@ public sealed class UpstreamProblemTests
     [InlineData(UpstreamFailure.InvalidAnswer, 502, "upstream_invalid_answer")]
     public void Each_failure_maps_to_a_status_and_code(UpstreamFailure failure, int status, string code)
     {
-        var answer = UpstreamProblem.Describe(new UpstreamException(failure));
+        var refusal = UpstreamProblem.Describe(new UpstreamException(failure));
 
-        Assert.Equal(status, answer.Status);
-        Assert.Equal(code, answer.Code);
-        Assert.False(string.IsNullOrWhiteSpace(answer.Title));
-        Assert.False(string.IsNullOrWhiteSpace(answer.Detail));
-        Assert.Null(answer.RetryAfter);
+        Assert.Equal(status, refusal.Status);
+        Assert.Equal(code, Refusal.CodeOf(refusal.Code));
+        Assert.False(string.IsNullOrWhiteSpace(refusal.Title));
+        Assert.False(string.IsNullOrWhiteSpace(refusal.Detail(English)));
+        Assert.False(refusal.Values.ContainsKey(Refusal.RetryAfterValue));
     }
 
     [Fact]
@@ -32,49 +38,53 @@ public sealed class UpstreamProblemTests
     }
 
     [Theory]
-    [InlineData(7.0, "7")]
-    [InlineData(6.2, "7")]
-    [InlineData(0.3, "1")]
-    [InlineData(0.0, "1")]
-    [InlineData(59.999, "60")]
-    public void Rate_limit_wait_is_rounded_up_to_whole_seconds(double seconds, string shown)
+    [InlineData(7.0, 7)]
+    [InlineData(6.2, 7)]
+    [InlineData(0.3, 1)]
+    [InlineData(0.0, 1)]
+    [InlineData(59.999, 60)]
+    public void Rate_limit_wait_is_rounded_up_to_whole_seconds(double seconds, int shown)
     {
-        var wait = TimeSpan.FromSeconds(seconds);
+        var refusal = UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.RateLimited, retryAfter: TimeSpan.FromSeconds(seconds)));
 
-        var answer = UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.RateLimited, retryAfter: wait));
-
-        Assert.Equal(wait, answer.RetryAfter);
-        Assert.Contains($"in {shown} s", answer.Detail, StringComparison.Ordinal);
+        Assert.Equal(shown, refusal.Values[Refusal.RetryAfterValue]);
+        Assert.Contains($"in {shown} s", refusal.Detail(English), StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData(6.2, "7")]
     [InlineData(0.0, "1")]
-    public void Rate_limit_result_sets_Retry_After_in_whole_seconds(double seconds, string header)
+    public async Task Rate_limit_result_sets_Retry_After_in_whole_seconds(double seconds, string header)
     {
-        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        var context = NewContext();
 
-        UpstreamProblem.ToResult(new UpstreamException(UpstreamFailure.RateLimited, retryAfter: TimeSpan.FromSeconds(seconds)), context);
+        await UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.RateLimited, retryAfter: TimeSpan.FromSeconds(seconds))).ExecuteAsync(context);
 
         Assert.Equal(header, context.Response.Headers.RetryAfter.ToString());
     }
 
     [Fact]
-    public void Rate_limit_without_a_wait_says_so_and_sets_no_header()
+    public async Task Rate_limit_without_a_wait_says_so_and_sets_no_header()
     {
-        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
-        var ex = new UpstreamException(UpstreamFailure.RateLimited);
+        var context = NewContext();
+        var refusal = UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.RateLimited));
 
-        UpstreamProblem.ToResult(ex, context);
+        await refusal.ExecuteAsync(context);
 
-        Assert.Contains("a minute", UpstreamProblem.Describe(ex).Detail, StringComparison.Ordinal);
+        Assert.Contains("a minute", refusal.Detail(English), StringComparison.Ordinal);
         Assert.False(context.Response.Headers.ContainsKey("Retry-After"));
     }
 
     [Fact]
     public void A_rejection_names_OpenAIs_code_when_there_is_one()
     {
-        Assert.Contains("(invalid_session_config)", UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.Rejected, "invalid_session_config")).Detail, StringComparison.Ordinal);
-        Assert.DoesNotContain("(", UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.Rejected)).Detail, StringComparison.Ordinal);
+        Assert.Contains("(invalid_session_config)", UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.Rejected, "invalid_session_config")).Detail(English), StringComparison.Ordinal);
+        Assert.DoesNotContain("(", UpstreamProblem.Describe(new UpstreamException(UpstreamFailure.Rejected)).Detail(English), StringComparison.Ordinal);
+    }
+
+    private static DefaultHttpContext NewContext()
+    {
+        var services = new ServiceCollection().AddLogging().BuildServiceProvider();
+        return new DefaultHttpContext { RequestServices = services, Response = { Body = new MemoryStream() } };
     }
 }

@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Access;
 
@@ -127,12 +127,7 @@ public static class AccessExtensions
         if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || !IsCrossSite(request))
             return next(context);
         context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), request.Path, "cross-site request");
-        return Results.Problem(
-                title: "Cross-site request refused",
-                detail: "Sessions can only be started from this site's own page.",
-                statusCode: StatusCodes.Status403Forbidden,
-                extensions: new Dictionary<string, object?> { ["code"] = "cross_origin" })
-            .ExecuteAsync(context);
+        return Refusal.Of(ProblemCode.CrossOrigin).ExecuteAsync(context);
     }
 
     private static bool IsCrossSite(HttpRequest request)
@@ -150,36 +145,20 @@ public static class AccessExtensions
     private static async ValueTask OnRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var http = context.HttpContext;
-        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : 60;
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
         var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
         var audit = http.RequestServices.GetRequiredService<AuditLog>();
         if (signIn)
             audit.SignInFailed(http.Connection.RemoteIpAddress, "too many sign-in attempts");
         else
             audit.SessionRefused(AccessIdentity.Of(http), "too many new sessions (rate limit)");
-        await Results.Problem(
-                title: "Too many requests",
-                detail: signIn
-                    ? $"Too many sign-in attempts from your address. Try again in {seconds} s."
-                    : $"Too many new sessions from you. Try again in {seconds} s.",
-                statusCode: StatusCodes.Status429TooManyRequests,
-                extensions: new Dictionary<string, object?> { ["code"] = "rate_limited" })
-            .ExecuteAsync(http);
+        await Refusal.Of(signIn ? ProblemCode.SignInRateLimited : ProblemCode.RateLimited, wait).ExecuteAsync(http);
     }
 
     internal static Task WriteUnauthorizedAsync(HttpContext context)
     {
         context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), context.Request.Path, "not signed in");
-        return Results.Problem(
-                title: "Sign-in required",
-                detail: "Sign in to start a voice session, then try again.",
-                statusCode: StatusCodes.Status401Unauthorized,
-                extensions: new Dictionary<string, object?> { ["code"] = "unauthenticated" })
-            .ExecuteAsync(context);
+        return Refusal.Of(ProblemCode.Unauthenticated).ExecuteAsync(context);
     }
 }
 

@@ -22,12 +22,7 @@ public static class RequestLimitExtensions
             if (context.Request.ContentLength > Realtime.RealtimeEndpoints.MaxOfferBytes
                 && !context.Request.Path.StartsWithSegments("/api/realtime/calls"))
             {
-                await Results.Problem(
-                        title: "Request too large",
-                        detail: $"A request body may be at most {Realtime.RealtimeEndpoints.MaxOfferBytes / 1024} KiB.",
-                        statusCode: StatusCodes.Status413PayloadTooLarge,
-                        extensions: new Dictionary<string, object?> { ["code"] = "request_too_large" })
-                    .ExecuteAsync(context);
+                await Refusal.Of(ProblemCode.RequestTooLarge, ("maxKiB", Realtime.RealtimeEndpoints.MaxOfferBytes / 1024)).ExecuteAsync(context);
                 return;
             }
             await next(context);

@@ -67,12 +67,7 @@ public static partial class ReverseProxyExtensions
         app.UseForwardedHeaders();
         app.Use((context, next) => PlainPathPrefix().IsMatch(context.Request.PathBase.Value ?? "")
             ? next(context)
-            : Results.Problem(
-                    title: "Invalid path prefix",
-                    detail: "X-Forwarded-Prefix must be a path of plain segments such as /voice.",
-                    statusCode: StatusCodes.Status400BadRequest,
-                    extensions: new Dictionary<string, object?> { ["code"] = "invalid_path_prefix" })
-                .ExecuteAsync(context));
+            : Refusal.Of(ProblemCode.InvalidPathPrefix).ExecuteAsync(context));
         // Every cookie (sign-in, antiforgery, language) is Secure when the request was https, as the
         // browser saw it: behind a TLS-terminating proxy that is X-Forwarded-Proto, applied just above.
         app.UseCookiePolicy(new CookiePolicyOptions { Secure = CookieSecurePolicy.SameAsRequest });

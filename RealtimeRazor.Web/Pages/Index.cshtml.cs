@@ -1,9 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Localization;
-using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Localization;
@@ -13,7 +9,7 @@ namespace RealtimeRazor.Web.Pages;
 
 /// <summary>The voice page; outside Open mode only for those who signed in (or whom the proxy named).</summary>
 [Authorize(Policy = AccessExtensions.RealtimePolicy)]
-public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<RealtimeOptions> realtime, IOptions<AccessOptions> access) : PageModel
+public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<RealtimeOptions> realtime, IOptions<AccessOptions> access) : LocalizedPageModel
 {
     /// <summary>The passcode name of a signed-in user, who can then sign out.</summary>
     public string? SignedInAs => access.Value.Mode == AccessMode.Passcode ? User.Identity?.Name : null;
@@ -23,14 +19,6 @@ public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<Realtime
     public RealtimeOptions Realtime => realtime.Value;
 
     public bool PreNegotiatedDataChannel => realtime.Value.UsesPreNegotiatedDataChannel(openAI.Value);
-
-    public IReadOnlyDictionary<string, string> Strings => UiStrings.For(CultureInfo.CurrentUICulture);
-
-    public string Language => UiStrings.NameFor(CultureInfo.CurrentUICulture);
-
-    public string T(string key) => Strings[key];
-
-    public string T(string key, params (string Name, string Value)[] values) => UiStrings.Format(Strings[key], values);
 
     /// <summary>
     /// What the scripts need from the server, delivered inside the page (no second request, no
@@ -51,17 +39,5 @@ public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<Realtime
 
     public void OnGet()
     {
-    }
-
-    /// <summary>The language switcher: remembers the choice for a year and returns to the page.</summary>
-    public IActionResult OnPostLanguage(string? language)
-    {
-        if (language is not null && UiStrings.ByCulture.ContainsKey(language))
-        {
-            Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
-                CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)),
-                new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
-        }
-        return RedirectToPage();
     }
 }

@@ -1,21 +1,23 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
+using RealtimeRazor.Web.Localization;
 
 namespace RealtimeRazor.Web.Pages;
 
 /// <summary>Exchanges a passcode for the sign-in cookie. Razor Pages check the antiforgery token on POST.</summary>
 [EnableRateLimiting(AccessExtensions.SignInRateLimit)]
-public sealed class SignInModel(IOptions<AccessOptions> access, AuditLog audit) : PageModel
+public sealed class SignInModel(IOptions<AccessOptions> access, AuditLog audit) : LocalizedPageModel
 {
-    [BindProperty, Required(ErrorMessage = "Enter the passcode."), MaxLength(256)]
+    /// <summary>Longer than any passcode worth hashing: refused as wrong without the (slow) hashing.</summary>
+    private const int MaxPasscodeLength = 256;
+
+    [BindProperty]
     public string? Passcode { get; set; }
 
     [BindProperty(SupportsGet = true)]
@@ -36,24 +38,29 @@ public sealed class SignInModel(IOptions<AccessOptions> access, AuditLog audit) 
     {
         if (!PasscodesEnabled)
             return NotFound();
-        if (!ModelState.IsValid)
+        // Checked here rather than by attributes, so the messages come from the page's own language table.
+        if (string.IsNullOrEmpty(Passcode))
         {
             audit.SignInFailed(HttpContext.Connection.RemoteIpAddress, "no usable passcode in the form");
+            ModelState.AddModelError(nameof(Passcode), T("signIn.empty"));
             return Page();
         }
 
         // Every hash is checked so the time taken does not tell which name matched.
         string? user = null;
         string? stamp = null;
-        foreach (var (name, hash) in access.Value.Passcodes)
+        if (Passcode.Length <= MaxPasscodeLength)
         {
-            if (PasscodeHasher.Verify(Passcode!, hash) && user is null)
-                (user, stamp) = (name, PasscodeHasher.Stamp(hash));
+            foreach (var (name, hash) in access.Value.Passcodes)
+            {
+                if (PasscodeHasher.Verify(Passcode, hash) && user is null)
+                    (user, stamp) = (name, PasscodeHasher.Stamp(hash));
+            }
         }
         if (user is null)
         {
             audit.SignInFailed(HttpContext.Connection.RemoteIpAddress, "wrong passcode");
-            ModelState.AddModelError(nameof(Passcode), "That passcode is not right.");
+            ModelState.AddModelError(nameof(Passcode), T("signIn.wrong"));
             return Page();
         }
 

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using RealtimeRazor.Web.Access;
+using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -43,8 +44,7 @@ public static class RealtimeEndpoints
         {
             if (!int.TryParse(dcid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id > MaxDataChannelId)
             {
-                return UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid data channel id",
-                    $"dcid must be a whole number from 0 to {MaxDataChannelId}.", "invalid_dcid");
+                return Refusal.Of(ProblemCode.InvalidDcid, ("maxDataChannelId", MaxDataChannelId));
             }
             dataChannelId = id;
         }
@@ -56,7 +56,7 @@ public static class RealtimeEndpoints
         var identity = AccessIdentity.Of(context);
         var slot = sessions.TryReserve(identity, sessions.MaxSessionLength, out var refusal);
         if (slot is null)
-            return TooManySessions(audit, identity, refusal);
+            return TooManySessions(audit, identity, refusal!);
         try
         {
             var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), dataChannelId, context.RequestAborted);
@@ -71,7 +71,7 @@ public static class RealtimeEndpoints
         catch (UpstreamException ex)
         {
             sessions.Release(slot);
-            return UpstreamProblem.ToResult(ex, context);
+            return UpstreamProblem.Describe(ex);
         }
         catch
         {
@@ -97,7 +97,7 @@ public static class RealtimeEndpoints
         var identity = AccessIdentity.Of(context);
         var slot = sessions.TryReserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var refusal);
         if (slot is null)
-            return TooManySessions(audit, identity, refusal);
+            return TooManySessions(audit, identity, refusal!);
         try
         {
             var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
@@ -107,7 +107,7 @@ public static class RealtimeEndpoints
         catch (UpstreamException ex)
         {
             sessions.Release(slot);
-            return UpstreamProblem.ToResult(ex, context);
+            return UpstreamProblem.Describe(ex);
         }
     }
 
@@ -120,18 +120,16 @@ public static class RealtimeEndpoints
         if (realtime.Value.Negotiation != NegotiationMode.Direct)
             return ModeDisabled("Direct");
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
-            return InvalidCallId();
+            return Refusal.Of(ProblemCode.InvalidCallId);
         var identity = AccessIdentity.Of(context);
         var outcome = sessions.TryReport(identity, slot ?? string.Empty, id);
         if (outcome == SessionRegistry.ReportOutcome.Bound)
             audit.CallStarted(id, identity);
         return outcome switch
         {
-            SessionRegistry.ReportOutcome.Bound => Results.Created(links.GetPathByName(context, HangUpRoute, new { id }), null),
-            SessionRegistry.ReportOutcome.AlreadyBound => UpstreamProblem.Problem(StatusCodes.Status409Conflict, "Call already reported",
-                "This session already has a call, or that call belongs to another session.", "call_already_reported"),
-            _ => UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such session",
-                "You have no open session with that slot; its secret may have expired. Connect again.", "slot_not_found"),
+            SessionRegistry.ReportOutcome.Bound => (IResult)Results.Created(links.GetPathByName(context, HangUpRoute, new { id }), null),
+            SessionRegistry.ReportOutcome.AlreadyBound => Refusal.Of(ProblemCode.CallAlreadyReported),
+            _ => Refusal.Of(ProblemCode.SlotNotFound),
         };
     }
 
@@ -139,10 +137,10 @@ public static class RealtimeEndpoints
     private static async Task<IResult> HangUp(string id, HttpContext context, OpenAIRealtimeClient openAI, SessionRegistry sessions, AuditLog audit)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
-            return InvalidCallId();
+            return Refusal.Of(ProblemCode.InvalidCallId);
         var identity = AccessIdentity.Of(context);
         if (!sessions.TryEnd(identity, id))
-            return UpstreamProblem.Problem(StatusCodes.Status404NotFound, "No such call", "You have no open call with that id.", "call_not_found");
+            return Refusal.Of(ProblemCode.CallNotFound);
         try
         {
             // Not tied to the page's request: a closing tab drops its keepalive request early, and the
@@ -153,7 +151,7 @@ public static class RealtimeEndpoints
         }
         catch (UpstreamException ex)
         {
-            return UpstreamProblem.ToResult(ex, context);
+            return UpstreamProblem.Describe(ex);
         }
     }
 
@@ -163,7 +161,7 @@ public static class RealtimeEndpoints
     private static async Task<Offer> ReadOfferAsync(HttpRequest request)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/sdp", StringComparison.OrdinalIgnoreCase))
-            return Refuse(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type", "Send the SDP offer as application/sdp.", "unsupported_content_type");
+            return Refuse(Refusal.Of(ProblemCode.UnsupportedContentType));
         if (request.ContentLength > MaxOfferBytes)
             return TooLarge();
 
@@ -193,25 +191,20 @@ public static class RealtimeEndpoints
         }
 
         if (!sdp.StartsWith("v=0", StringComparison.Ordinal) || !sdp.Contains("m=audio", StringComparison.Ordinal))
-            return Refuse(StatusCodes.Status400BadRequest, "Not an SDP offer", "The request body must be a WebRTC SDP offer with an audio section.", "invalid_offer");
+            return Refuse(Refusal.Of(ProblemCode.InvalidOffer));
         return new Offer(sdp, null);
 
-        static Offer TooLarge() => Refuse(StatusCodes.Status413PayloadTooLarge, "Offer too large", $"An SDP offer may be at most {MaxOfferBytes / 1024} KiB.", "offer_too_large");
-        static Offer Refuse(int status, string title, string detail, string code) => new(null, UpstreamProblem.Problem(status, title, detail, code));
+        static Offer TooLarge() => Refuse(Refusal.Of(ProblemCode.OfferTooLarge, ("maxKiB", MaxOfferBytes / 1024)));
+        static Offer Refuse(Refusal refusal) => new(null, refusal);
     }
 
-    private static IResult InvalidCallId() =>
-        UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Invalid call id", "That is not a call id.", "invalid_call_id");
-
-    private static IResult TooManySessions(AuditLog audit, string identity, string refusal)
+    private static Refusal TooManySessions(AuditLog audit, string identity, Refusal refusal)
     {
-        audit.SessionRefused(identity, refusal);
-        return UpstreamProblem.Problem(StatusCodes.Status429TooManyRequests, "Too many sessions", refusal, "too_many_sessions");
+        audit.SessionRefused(identity, Refusal.CodeOf(refusal.Code));
+        return refusal;
     }
 
-    private static IResult ModeDisabled(string mode) =>
-        UpstreamProblem.Problem(StatusCodes.Status404NotFound, $"{mode} negotiation is not enabled",
-            $"This server does not use {mode} negotiation (Realtime:Negotiation).", "negotiation_mode_disabled");
+    private static Refusal ModeDisabled(string mode) => Refusal.Of(ProblemCode.NegotiationModeDisabled, ("mode", mode));
 
     private static async ValueTask<object?> NoStore(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -224,7 +217,6 @@ public static class RealtimeEndpoints
         var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<OpenAIOptions>>().Value;
         return options.HasApiKey
             ? await next(context)
-            : UpstreamProblem.Problem(StatusCodes.Status503ServiceUnavailable, "The server has no OpenAI API key",
-                "The site owner needs to set OpenAI__ApiKey (or OPENAI_API_KEY) and restart the server.", "api_key_missing");
+            : Refusal.Of(ProblemCode.ApiKeyMissing);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -68,18 +69,15 @@ public static class SessionConfig
         if (!string.IsNullOrEmpty(preset))
         {
             if (options.FindPreset(preset) is not { } found)
-                return (null, UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Unknown preset",
-                    "This server has no preset by that name. Reload the page to see the current list.", "unknown_preset"));
+                return (null, Refusal.Of(ProblemCode.UnknownPreset));
             settings = SessionSettings.From(options, found);
         }
         if (!string.IsNullOrEmpty(instructions))
         {
             if (!options.AllowCustomInstructions)
-                return (null, UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Custom instructions are not allowed",
-                    "This server only accepts its own presets (Realtime:AllowCustomInstructions).", "custom_instructions_disabled"));
+                return (null, Refusal.Of(ProblemCode.CustomInstructionsDisabled));
             if (instructions.Length > RealtimeOptions.MaxCustomInstructions)
-                return (null, UpstreamProblem.Problem(StatusCodes.Status400BadRequest, "Instructions too long",
-                    $"Custom instructions may be at most {RealtimeOptions.MaxCustomInstructions} characters.", "instructions_too_long"));
+                return (null, Refusal.Of(ProblemCode.InstructionsTooLong, ("maxCharacters", RealtimeOptions.MaxCustomInstructions)));
             settings = settings with { Instructions = instructions };
         }
         return (settings, null);

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
+using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -49,17 +50,17 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     public TimeSpan MaxSessionLength => TimeSpan.FromMinutes(realtime.Value.MaxSessionMinutes);
 
     /// <summary>Takes a slot for <paramref name="owner"/>, held until released or <paramref name="holdFor"/> passes.</summary>
-    public Slot? TryReserve(string owner, TimeSpan holdFor, out string refusal)
+    public Slot? TryReserve(string owner, TimeSpan holdFor, out Refusal? refusal)
     {
         lock (_gate)
         {
             RemoveEnded();
-            refusal = string.Empty;
+            refusal = null;
             if (_slots.Count(slot => slot.Owner == owner) >= access.Value.MaxSessionsPerUser)
-                refusal = $"You already have {access.Value.MaxSessionsPerUser} sessions open. End one (or wait for it to end), then try again.";
+                refusal = Refusal.Of(ProblemCode.TooManySessions, ("maxSessionsPerUser", access.Value.MaxSessionsPerUser));
             else if (_slots.Count >= access.Value.MaxSessions)
-                refusal = "This site is at its limit of simultaneous sessions. Try again in a few minutes.";
-            if (refusal.Length > 0)
+                refusal = Refusal.Of(ProblemCode.SiteAtCapacity);
+            if (refusal is not null)
                 return null;
             var now = time.GetUtcNow();
             var slot = new Slot(owner, now, now + holdFor);

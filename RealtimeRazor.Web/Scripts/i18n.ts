@@ -28,6 +28,31 @@ export function t(key: StringKey, values: Readonly<Record<string, string | numbe
   return text;
 }
 
+/**
+ * A refusal from this server (problem+json) in the page's language: its `code` picks the text
+ * (`problem.<code>`), its extensions fill the text's {names}. A text naming a value the answer lacks
+ * gives way to `problem.<code>.general`, the same rule the server follows. Null for a code this page
+ * has no text for, so the caller can fall back to the server's own detail.
+ */
+export function problemText(problem: Readonly<Record<string, unknown>>): string | null {
+  const code = problem['code'];
+  if (typeof code !== 'string') return null;
+  const key = `problem.${code}`;
+  return fill(pageConfig.strings[key], problem) ?? fill(pageConfig.strings[`${key}.general`], problem);
+}
+
+function fill(template: string | undefined, values: Readonly<Record<string, unknown>>): string | null {
+  if (template === undefined) return null;
+  let complete = true;
+  const text = template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+    const value = values[name];
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    complete = false;
+    return placeholder;
+  });
+  return complete ? text : null;
+}
+
 export function formatNumber(value: number, options: Intl.NumberFormatOptions = {}): string {
   return new Intl.NumberFormat(pageConfig.language, options).format(value);
 }

@@ -1,6 +1,6 @@
 /** How the page gets OpenAI's SDP answer, in the mode the server announces. */
 import { SessionError } from './errors.js';
-import { t } from './i18n.js';
+import { problemText, t } from './i18n.js';
 import type { PageConfig } from './page-config.js';
 
 /** Any free id will do; the offer carries it as `dcid`. */
@@ -112,12 +112,20 @@ async function sdpFrom(response: Response): Promise<string> {
   return sdp;
 }
 
-/** This server answers problem+json written for the user; show its detail. */
+/**
+ * This server refuses with problem+json that carries a `code`: the page says it in its own language,
+ * and only for a code it does not know shows the server's detail.
+ */
 async function serverProblem(response: Response): Promise<string> {
   try {
-    const problem = (await response.json()) as { title?: unknown; detail?: unknown };
-    if (typeof problem.detail === 'string') return problem.detail;
-    if (typeof problem.title === 'string') return problem.title;
+    const body: unknown = await response.json();
+    if (typeof body === 'object' && body !== null) {
+      const problem = body as Readonly<Record<string, unknown>>;
+      const localized = problemText(problem);
+      if (localized !== null) return localized;
+      if (typeof problem['detail'] === 'string') return problem['detail'];
+      if (typeof problem['title'] === 'string') return problem['title'];
+    }
   } catch {
     // Not JSON: a proxy in between answered. Fall through to the status.
   }
