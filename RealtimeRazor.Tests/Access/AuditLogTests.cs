@@ -64,7 +64,7 @@ public sealed class AuditLogTests : IDisposable
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         LineWith("Session started", "ip:");
-        LineWith("Session refused", "ip:", "You already have 1 sessions open");
+        LineWith("Session refused", "ip:", "too_many_sessions");
         LineWith("Session refused", "ip:", "rate limit");
         LineWith("Request refused", "ip:", "cross-site request");
     }

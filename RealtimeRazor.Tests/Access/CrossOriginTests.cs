@@ -96,7 +96,7 @@ public sealed class CrossOriginTests : IDisposable
         var token = Passcodes.AntiforgeryToken(await page.Content.ReadAsStringAsync());
         HttpRequestMessage Post(string site)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/?handler=Language")
+            var request = new HttpRequestMessage(HttpMethod.Post, "/language")
             {
                 Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["language"] = "ja", ["__RequestVerificationToken"] = token }),
             };

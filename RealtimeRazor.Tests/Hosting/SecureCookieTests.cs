@@ -55,7 +55,7 @@ public sealed class SecureCookieTests
         using var page = await proxy.SendAsync(HttpMethod.Get, "");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var pageToken = Passcodes.AntiforgeryToken(await page.Content.ReadAsStringAsync());
-        using var language = await proxy.SendAsync(HttpMethod.Post, "?handler=Language", new() { ["language"] = "ja", ["__RequestVerificationToken"] = pageToken });
+        using var language = await proxy.SendAsync(HttpMethod.Post, "language", new() { ["language"] = "ja", ["__RequestVerificationToken"] = pageToken });
         Assert.Equal(HttpStatusCode.Redirect, language.StatusCode);
 
         Assert.Contains("rr_auth", proxy.SetCookies.Keys);
