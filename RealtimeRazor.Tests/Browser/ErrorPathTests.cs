@@ -81,7 +81,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
         await voice.ExpectTornDownAsync();
         // The page closed its side, which ends the call at OpenAI; the server never knew it to hang it up.
         await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'closed'");
-        Assert.Empty(voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
+        Assert.Empty(voice.OpenAI.Arrivals($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
     }
 
     [Theory]
@@ -96,7 +96,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
 
         await Expect(voice.Alert).ToContainTextAsync(message);
         await voice.ExpectTornDownAsync();
-        Assert.Empty(voice.OpenAI.Requests("/realtime/calls"));
+        Assert.Empty(voice.OpenAI.Arrivals("/realtime/calls"));
     }
 
     [Fact]

@@ -225,7 +225,7 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
 
         await voice.ConnectAsync();
 
-        Assert.Empty(voice.OpenAI.Requests("/realtime/client_secrets"));
+        Assert.Empty(voice.OpenAI.Arrivals("/realtime/client_secrets"));
         var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls"));
         Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", call.RequestMessage!.Headers!["Authorization"].Single());
         Assert.DoesNotContain(seen, url => url.StartsWith(voice.OpenAI.Server.Url!, StringComparison.Ordinal));
