@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
 using RealtimeRazor.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -168,5 +169,5 @@ public sealed class ErrorPathTests(BrowserFixture browser)
     }
 
     private static Task WaitForHangUpAsync(VoiceHarness voice) =>
-        VoiceSessionTests.WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+        Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "1 hang-up(s) at OpenAI", TimeSpan.FromMilliseconds(BrowserFixture.Patience));
 }

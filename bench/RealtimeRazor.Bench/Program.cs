@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Support;
 using RealtimeRazor.Bench;
 
 // RealtimeRazor benchmark. Usage:
@@ -21,8 +22,8 @@ report.Line($"Upstream delay D = {options.DelayMs} ms per OpenAI call (CORS pref
 report.Line();
 
 var publishFolder = options.Publish
-    ? await AppProcess.PublishAsync(Browser.RepositoryRoot)
-    : Path.Combine(Browser.RepositoryRoot, "artifacts", "bench", "web");
+    ? await AppProcess.PublishAsync(Repository.Root)
+    : Path.Combine(Repository.Root, "artifacts", "bench", "web");
 
 using var openAI = new FakeOpenAI(delay);
 using var playwright = await Playwright.CreateAsync();
@@ -101,9 +102,7 @@ internal sealed class Report
         {
             await run();
         }
-#pragma warning disable CA1031 // Any failure of one section is reported and the run goes on.
         catch (Exception failure)
-#pragma warning restore CA1031
         {
             Line($"_Section {name} failed and was skipped: {failure.GetType().Name}: {failure.Message}_");
             Line();
