@@ -74,7 +74,7 @@ public sealed class OpenAndProxyHeaderModeTests
 
         await Problem.AssertAsync(call, HttpStatusCode.Unauthorized, "unauthenticated");
         Assert.Equal(HttpStatusCode.Unauthorized, page.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class OpenAndProxyHeaderModeTests
         using var call = await PostOfferAsync(address, "mallory");
 
         await Problem.AssertAsync(call, HttpStatusCode.Unauthorized, "unauthenticated");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class OpenAndProxyHeaderModeTests
         // Program turns a configuration error into one log line and exit code 1 (the real process is
         // checked in Hosting/StartupFailureTests), so here the host just never comes up.
         Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-        Assert.Empty(fake.AllRequests);
+        Assert.Empty(fake.Arrivals());
 
         // The reason it gives is the validator's, which names the key to set.
         var result = new AccessOptionsValidator(new HostEnvironment("Production"), Microsoft.Extensions.Options.Options.Create(new Microsoft.AspNetCore.HostFiltering.HostFilteringOptions())).Validate(null, new AccessOptions());

@@ -22,7 +22,7 @@ public sealed class PasscodeModeTests : IDisposable
         using var response = await app.Client.PostAsync(path, TestApp.Sdp(TestData.Offer));
 
         await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class PasscodeModeTests : IDisposable
         using var response = await app.Client.DeleteAsync($"/api/realtime/calls/{FakeOpenAI.CallId}");
 
         await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class PasscodeModeTests : IDisposable
         Assert.Null(Passcodes.AuthCookie(response));
         using var call = await app.PostOfferAsync();
         await Problem.AssertAsync(call, HttpStatusCode.Unauthorized, "unauthenticated");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class PasscodeModeTests : IDisposable
         await Problem.AssertAsync(call, HttpStatusCode.Unauthorized, "unauthenticated");
         using var again = await app.Client.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -168,6 +168,6 @@ public sealed class PasscodeModeTests : IDisposable
         using var call = await browser.SendAsync(request);
 
         await Problem.AssertAsync(call, HttpStatusCode.Unauthorized, "unauthenticated");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 }

@@ -47,7 +47,7 @@ public sealed class PasscodeRevocationTests : IDisposable
         Assert.StartsWith("/signin", page.Headers.Location!.IsAbsoluteUri ? page.Headers.Location.AbsolutePath : page.Headers.Location.OriginalString, StringComparison.Ordinal);
         // The browser is told to forget the cookie.
         Assert.Contains(page.Headers.GetValues("Set-Cookie"), c => c.StartsWith("rr_auth=;", StringComparison.Ordinal));
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]

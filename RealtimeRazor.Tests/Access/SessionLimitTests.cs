@@ -88,7 +88,7 @@ public sealed class SessionLimitTests
         using var bobHangUp = await bob.DeleteAsync(aliceCall.Headers.Location);
 
         await Problem.AssertAsync(bobHangUp, HttpStatusCode.NotFound, "call_not_found");
-        Assert.Empty(app.Fake.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
+        Assert.Empty(app.Fake.Arrivals($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
     }
 
     [Fact]

@@ -1,13 +1,12 @@
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
 /// <summary>Launches Chromium with the flags WebRTC needs headless, with no network and no devices.</summary>
 public static class Chromium
 {
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    public static string E2eDirectory => Path.Combine(RepositoryRoot, "e2e");
+    public static string E2eDirectory => Path.Combine(Repository.Root, "e2e");
 
     /// <summary>The microphone every page of a launch hears (Chromium reads one file per launch).</summary>
     public static string SpeechFixture => Path.Combine(E2eDirectory, "speech.wav");
@@ -56,15 +55,5 @@ public static class Chromium
             return configured;
         const string debianChromium = "/usr/lib/chromium/chromium";
         return File.Exists(debianChromium) ? debianChromium : null;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "RealtimeRazor.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("Run the tests from inside the repository: RealtimeRazor.sln was not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
 using RealtimeRazor.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -81,7 +82,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
         await voice.ExpectTornDownAsync();
         // The page closed its side, which ends the call at OpenAI; the server never knew it to hang it up.
         await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'closed'");
-        Assert.Empty(voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
+        Assert.Empty(voice.OpenAI.Arrivals($"/realtime/calls/{FakeOpenAI.CallId}/hangup"));
     }
 
     [Theory]
@@ -96,7 +97,7 @@ public sealed class ErrorPathTests(BrowserFixture browser)
 
         await Expect(voice.Alert).ToContainTextAsync(message);
         await voice.ExpectTornDownAsync();
-        Assert.Empty(voice.OpenAI.Requests("/realtime/calls"));
+        Assert.Empty(voice.OpenAI.Arrivals("/realtime/calls"));
     }
 
     [Fact]
@@ -168,5 +169,5 @@ public sealed class ErrorPathTests(BrowserFixture browser)
     }
 
     private static Task WaitForHangUpAsync(VoiceHarness voice) =>
-        VoiceSessionTests.WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+        Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "1 hang-up(s) at OpenAI", TimeSpan.FromMilliseconds(BrowserFixture.Patience));
 }

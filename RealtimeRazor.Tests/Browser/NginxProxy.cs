@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -42,7 +43,7 @@ public sealed class NginxProxy : IDisposable
         var port = FreePort();
         var httpPort = FreePort();
         var certificateHash = WriteCertificate(directory);
-        var site = Adapt(File.ReadAllText(Path.Combine(Chromium.RepositoryRoot, "deploy", "nginx", "realtime-razor.conf")),
+        var site = Adapt(File.ReadAllText(Path.Combine(Repository.Root, "deploy", "nginx", "realtime-razor.conf")),
             ("listen 80;", $"listen 127.0.0.1:{httpPort};"),
             ("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;"),
             ("/etc/letsencrypt/live/voice.example.com/fullchain.pem", Path.Combine(directory, "certificate.pem")),

@@ -2,6 +2,7 @@ using Microsoft.Playwright;
 using RealtimeRazor.Tests.Browser.Tracing;
 using RealtimeRazor.Tests.Hosting;
 using static Microsoft.Playwright.Assertions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -13,7 +14,7 @@ public sealed class ProductionBuildTests(BrowserFixture browser)
     public async Task Run_from_its_build_output_in_Production_the_page_loads_its_scripts_and_styles_and_offers_Connect()
     {
         // As `ASPNETCORE_ENVIRONMENT=Production dotnet run --project RealtimeRazor.Web` starts it: the build output, from the project directory.
-        using var app = AppProcess.Start(BuildOutput.WebDll, ProductionHostingTests.Production(), workingDirectory: Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web"));
+        using var app = AppProcess.Start(BuildOutput.WebDll, ProductionHostingTests.Production(), workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
         var address = await app.AddressAsync(TimeSpan.FromSeconds(90));
         await using var context = await TracedContext.OpenAsync(browser.Browser, "user", new() { Locale = "en-US" });
         var page = await context.Context.NewPageAsync();

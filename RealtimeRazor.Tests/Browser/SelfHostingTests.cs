@@ -2,6 +2,7 @@ using Microsoft.Playwright;
 using RealtimeRazor.Tests.Infrastructure;
 using RealtimeRazor.Web.Access;
 using static Microsoft.Playwright.Assertions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -31,7 +32,7 @@ public sealed class SelfHostingTests(BrowserFixture browser)
         await Expect(voice.TranscriptLines).ToHaveTextAsync(["AssistantHello through the proxy."]);
         await voice.DisconnectButton.ClickAsync();
         await voice.ExpectTornDownAsync();
-        await VoiceSessionTests.WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+        await Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "1 hang-up(s) at OpenAI", TimeSpan.FromMilliseconds(BrowserFixture.Patience));
 
         var received = new List<string>();
         foreach (var response in responses.ToArray())
@@ -101,7 +102,7 @@ public sealed class SelfHostingTests(BrowserFixture browser)
 
         Assert.Equal(401, response!.Status);
         await Expect(voice.ConnectButton).ToHaveCountAsync(0);
-        Assert.DoesNotContain(voice.OpenAI.AllRequests, entry => entry.RequestMessage?.Path.StartsWith("/v1/", StringComparison.Ordinal) == true);
+        Assert.DoesNotContain(voice.OpenAI.Arrivals(), arrival => arrival.Contains(" /v1/", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -134,6 +135,6 @@ public sealed class SelfHostingTests(BrowserFixture browser)
         await Expect(voice.Alert).ToContainTextAsync("limit", new() { Timeout = BrowserFixture.Patience });
 
         await voice.ExpectTornDownAsync();
-        await VoiceSessionTests.WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count >= 1);
+        await Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count >= 1, "at least 1 hang-up(s) at OpenAI", TimeSpan.FromMilliseconds(BrowserFixture.Patience));
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
 using RealtimeRazor.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -109,7 +110,7 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
         await voice.ExpectTornDownAsync();
         await voice.Peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'closed'");
         // Direct mode too: the page reported the call OpenAI named, so the server hangs it up with its key.
-        await WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1);
+        await Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "1 hang-up(s) at OpenAI", TimeSpan.FromMilliseconds(BrowserFixture.Patience));
         var hangUp = Assert.Single(voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup")).RequestMessage!;
         Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", hangUp.Headers!["Authorization"].Single());
 
@@ -139,7 +140,7 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
         Assert.Equal(5, await voice.PeerCallCountAsync());
         await Expect(voice.Alert).ToBeHiddenAsync();
         // The fake logs a request as it answers it, so the last one may show up a moment later.
-        await WaitForAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 5);
+        await Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 5, "5 hang-up(s) at OpenAI", TimeSpan.FromMilliseconds(BrowserFixture.Patience));
     }
 
     [Fact]
@@ -225,20 +226,10 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
 
         await voice.ConnectAsync();
 
-        Assert.Empty(voice.OpenAI.Requests("/realtime/client_secrets"));
+        Assert.Empty(voice.OpenAI.Arrivals("/realtime/client_secrets"));
         var call = Assert.Single(voice.OpenAI.Requests("/realtime/calls"));
         Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", call.RequestMessage!.Headers!["Authorization"].Single());
         Assert.DoesNotContain(seen, url => url.StartsWith(voice.OpenAI.Server.Url!, StringComparison.Ordinal));
     }
 
-    internal static async Task WaitForAsync(Func<bool> condition, int timeoutMs = BrowserFixture.Patience)
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met in time");
-            await Task.Delay(50);
-        }
-    }
 }

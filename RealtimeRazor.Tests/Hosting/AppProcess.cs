@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Hosting;
 
@@ -96,17 +97,6 @@ public sealed partial class AppProcess : IDisposable
 /// <summary>Where the build put the web app, next to this test assembly's own build output.</summary>
 public static class BuildOutput
 {
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "RealtimeRazor.sln")))
-                    return dir.FullName;
-            throw new InvalidOperationException($"RealtimeRazor.sln not found above {AppContext.BaseDirectory}");
-        }
-    }
-
     /// <summary>RealtimeRazor.Web/bin/{Configuration}/{TargetFramework}/RealtimeRazor.Web.dll, matching this test build.</summary>
     public static string WebDll
     {
@@ -114,7 +104,7 @@ public static class BuildOutput
         {
             var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
             var configuration = tfm.Parent!.Name;
-            var dll = Path.Combine(RepositoryRoot, "RealtimeRazor.Web", "bin", configuration, tfm.Name, "RealtimeRazor.Web.dll");
+            var dll = Path.Combine(Repository.Root, "RealtimeRazor.Web", "bin", configuration, tfm.Name, "RealtimeRazor.Web.dll");
             Assert.True(File.Exists(dll), $"The web app's build output is missing: {dll}");
             return dll;
         }

@@ -57,6 +57,6 @@ public sealed class DataProtectionTests : IDisposable
         using var call = await PostOfferWithCookieAsync(stranger, cookie);
 
         await Problem.AssertAsync(call, HttpStatusCode.Unauthorized, "unauthenticated");
-        Assert.Empty(stranger.Fake.AllRequests);
+        Assert.Empty(stranger.Fake.Arrivals());
     }
 }

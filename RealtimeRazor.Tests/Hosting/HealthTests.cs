@@ -25,7 +25,7 @@ public sealed class HealthTests
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class HealthTests
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class HostNameTests
 
         Assert.Equal(HttpStatusCode.BadRequest, call.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Theory]
@@ -61,7 +61,7 @@ public sealed class HostNameTests
 
         using var rebound = await SendAsync(address, HttpMethod.Post, "api/realtime/calls", "attacker.example");
         using var loopback = await SendAsync(address, HttpMethod.Post, "api/realtime/calls", "127.0.0.1", rebound: false);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
         using var listed = await SendAsync(address, HttpMethod.Post, "api/realtime/calls", "voice.example.com");
 
         Assert.Equal(HttpStatusCode.BadRequest, rebound.StatusCode);

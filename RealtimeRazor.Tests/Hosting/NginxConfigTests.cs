@@ -28,7 +28,7 @@ public sealed class NginxConfigTests
 
         await Problem.AssertAsync(callResponse, HttpStatusCode.Unauthorized, "unauthenticated");
         Assert.Equal(HttpStatusCode.Unauthorized, pageResponse.StatusCode);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]

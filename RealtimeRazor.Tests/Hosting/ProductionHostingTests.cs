@@ -70,7 +70,7 @@ public sealed class ProductionHostingTests : IDisposable
     public async Task The_build_output_serves_the_complete_page_in_Production()
     {
         // As `dotnet run` starts it: from the project directory, whose wwwroot the build output serves.
-        using var app = AppProcess.Start(BuildOutput.WebDll, Production(), workingDirectory: Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web"));
+        using var app = AppProcess.Start(BuildOutput.WebDll, Production(), workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
 
         await AssertServesTheCompletePageAsync(app);
     }
@@ -93,7 +93,7 @@ public sealed class ProductionHostingTests : IDisposable
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = BuildOutput.RepositoryRoot,
+            WorkingDirectory = Repository.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

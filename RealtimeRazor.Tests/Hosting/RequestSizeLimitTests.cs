@@ -22,7 +22,7 @@ public sealed class RequestSizeLimitTests
         using var response = await http.PostAsync("api/realtime/calls", TestApp.Sdp(offer));
 
         await Problem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "offer_too_large");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class RequestSizeLimitTests
         using var response = await http.PostAsync("api/realtime/client-secret", new ByteArrayContent(new byte[Limit + 1]));
 
         await Problem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -53,6 +53,6 @@ public sealed class RequestSizeLimitTests
 
         await Problem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
         Assert.Null(Passcodes.AuthCookie(response));
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using WireMock;
 using WireMock.Logging;
 using WireMock.RequestBuilders;
@@ -47,6 +48,13 @@ public sealed class FakeOpenAI : IDisposable
             CorsPolicyOptions = CorsPolicyOptions.AllowAll,
             UseSSL = tls,
             CertificateSettings = tls ? new WireMockCertificateSettings { X509Certificate = Certificate } : null,
+            // WireMock logs a request once it has been answered; "was OpenAI called?" must be asked at the door.
+            PreWireMockMiddlewareInit = app => ((IApplicationBuilder)app).Use((context, next) =>
+            {
+                lock (_arrivals)
+                    _arrivals.Add((context.Request.Method, context.Request.Path.Value ?? string.Empty));
+                return next(context);
+            }),
         });
         Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithCallback(async request => new ResponseMessage
@@ -96,6 +104,21 @@ public sealed class FakeOpenAI : IDisposable
         Server.LogEntries.Where(entry => entry.RequestMessage?.Path == "/v1" + path && entry.RequestMessage.Method != "OPTIONS").ToList();
 
     public IReadOnlyList<ILogEntry> AllRequests => Server.LogEntries.ToList();
+
+    private readonly List<(string Method, string Path)> _arrivals = [];
+
+    /// <summary>
+    /// Every request as it ARRIVED, answered or not ("POST /v1/realtime/calls"), CORS preflights included;
+    /// with <paramref name="path"/> (below /v1), only those to it, preflights excluded. Use this to assert
+    /// OpenAI was not called: <see cref="Requests"/> misses a request still being served.
+    /// </summary>
+    public IReadOnlyList<string> Arrivals(string? path = null)
+    {
+        lock (_arrivals)
+            return [.. _arrivals
+                .Where(arrival => path is null || (arrival.Path == "/v1" + path && arrival.Method != "OPTIONS"))
+                .Select(arrival => $"{arrival.Method} {arrival.Path}")];
+    }
 
     private static async Task<CallOffer> OfferFrom(IRequestMessage request)
     {

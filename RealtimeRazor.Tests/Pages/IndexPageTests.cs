@@ -19,7 +19,7 @@ public sealed class IndexPageTests
         Assert.Contains($"data-negotiation=\"{negotiation}\"", html, StringComparison.Ordinal);
         Assert.Contains("data-calls-url=\"/api/realtime/calls\"", html, StringComparison.Ordinal);
         Assert.Contains("data-client-secret-url=\"/api/realtime/client-secret\"", html, StringComparison.Ordinal);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Theory]

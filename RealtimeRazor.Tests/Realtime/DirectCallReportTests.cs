@@ -60,7 +60,7 @@ public sealed class DirectCallReportTests
         Assert.Equal(HttpStatusCode.Created, report.StatusCode);
         Assert.Equal("no-store", report.Headers.CacheControl?.ToString());
         Assert.Equal($"/api/realtime/calls/{FakeOpenAI.CallId}", report.Headers.Location?.OriginalString);
-        Assert.Empty(app.Fake.Requests(HangUpPath));
+        Assert.Empty(app.Fake.Arrivals(HangUpPath));
 
         using var hangUp = await app.Client.DeleteAsync(report.Headers.Location);
 
@@ -105,7 +105,7 @@ public sealed class DirectCallReportTests
         await Problem.AssertAsync(bobHangUp, HttpStatusCode.NotFound, "call_not_found");
         using var aliceReport = await ReportAsync(alice, aliceSlot);
         Assert.Equal(HttpStatusCode.Created, aliceReport.StatusCode);
-        Assert.Empty(app.Fake.Requests(HangUpPath));
+        Assert.Empty(app.Fake.Arrivals(HangUpPath));
     }
 
     public static TheoryData<string> InvalidIds => new()
@@ -206,7 +206,7 @@ public sealed class DirectCallReportTests
         using var refused = await client.PostAsync("/api/realtime/client-secret", null);
         await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "too_many_sessions");
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.Empty(app.Fake.Requests(HangUpPath));
+        Assert.Empty(app.Fake.Arrivals(HangUpPath));
 
         clock.Advance(TimeSpan.FromMinutes(0.1));
 
@@ -237,6 +237,6 @@ public sealed class DirectCallReportTests
         await Problem.AssertAsync(late, HttpStatusCode.NotFound, "slot_not_found");
         await MintAsync(client);
         // The server never knew a call for it, so there was nothing to hang up.
-        Assert.Empty(app.Fake.Requests(HangUpPath));
+        Assert.Empty(app.Fake.Arrivals(HangUpPath));
     }
 }

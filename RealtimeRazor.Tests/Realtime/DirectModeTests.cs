@@ -46,7 +46,7 @@ public sealed class DirectModeTests
             ["session"] = SessionConfig.Build(app.Realtime),
         };
         Assert.True(JsonNode.DeepEquals(expected, sent), $"sent {sent.ToJsonString()}");
-        Assert.Empty(app.Fake.Requests("/realtime/calls"));
+        Assert.Empty(app.Fake.Arrivals("/realtime/calls"));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class DirectModeTests
         using var response = await app.PostOfferAsync();
 
         await Problem.AssertAsync(response, HttpStatusCode.NotFound, "negotiation_mode_disabled");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class DirectModeTests
         using var response = await app.Client.PostAsync("/api/realtime/client-secret", null);
 
         await Problem.AssertAsync(response, HttpStatusCode.NotFound, "negotiation_mode_disabled");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Theory]

@@ -44,7 +44,7 @@ public sealed class HangUpTests : IDisposable
         using var response = await app.Client.DeleteAsync("/api/realtime/calls/rtc_someone_elses");
 
         await Problem.AssertAsync(response, HttpStatusCode.NotFound, "call_not_found");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     public static TheoryData<string> InvalidIds => new()
@@ -64,7 +64,7 @@ public sealed class HangUpTests : IDisposable
         using var response = await app.Client.DeleteAsync($"/api/realtime/calls/{id}");
 
         await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_call_id");
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]

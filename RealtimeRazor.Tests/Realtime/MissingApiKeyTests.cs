@@ -51,7 +51,7 @@ public sealed partial class MissingApiKeyTests
 
         var problem = await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "api_key_missing");
         Assert.Contains("OpenAI__ApiKey", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed partial class MissingApiKeyTests
         var button = ConnectButton().Match(html).Value;
         Assert.Matches(DisabledAttribute(), button);
         Assert.Contains("data-available=\"false\"", button, StringComparison.Ordinal);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]
@@ -95,6 +95,6 @@ public sealed partial class MissingApiKeyTests
         var ex = Record.Exception(() => factory.CreateClient());
 
         Assert.NotNull(ex);
-        Assert.Empty(fake.AllRequests);
+        Assert.Empty(fake.Arrivals());
     }
 }

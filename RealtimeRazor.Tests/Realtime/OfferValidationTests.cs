@@ -17,8 +17,8 @@ public sealed class OfferValidationTests : IDisposable
     {
         await Problem.AssertAsync(response, status, code);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
-        Assert.Empty(app.Fake.Requests("/realtime/calls"));
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals("/realtime/calls"));
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Theory]

@@ -99,7 +99,7 @@ public sealed class PresetTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("unknown_preset", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["code"]);
-        Assert.Empty(_openAI.AllRequests);
+        Assert.Empty(_openAI.Arrivals());
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class PresetTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("custom_instructions_disabled", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["code"]);
-        Assert.Empty(_openAI.AllRequests);
+        Assert.Empty(_openAI.Arrivals());
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class PresetTests : IDisposable
 
         using var tooLong = await client.PostAsync("/api/realtime/calls?instructions=" + new string('x', 601), Offer());
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
-        Assert.Empty(_openAI.AllRequests);
+        Assert.Empty(_openAI.Arrivals());
 
         using var response = await client.PostAsync("/api/realtime/calls?preset=tutor&instructions=" + Uri.EscapeDataString("日本語で話してください。"), Offer());
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);

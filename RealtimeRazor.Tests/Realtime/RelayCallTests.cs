@@ -96,7 +96,7 @@ public sealed class RelayCallTests : IDisposable
         var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("invalid_dcid", problem["code"]?.GetValue<string>());
         Assert.Contains("0 to 65534", problem["detail"]?.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]

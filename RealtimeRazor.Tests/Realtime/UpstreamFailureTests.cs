@@ -153,7 +153,7 @@ public sealed class UpstreamFailureTests
 
         await Problem.AssertAsync(response, HttpStatusCode.BadGateway, "upstream_unavailable");
         await AssertNothingLeakedAsync(response);
-        Assert.Empty(app.Fake.AllRequests);
+        Assert.Empty(app.Fake.Arrivals());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using RealtimeRazor.Tests.Hosting;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Support;
 
@@ -135,7 +136,7 @@ public static partial class PageAssets
     {
         Assert.True(url.AbsolutePath.StartsWith(page.AbsolutePath, StringComparison.Ordinal), $"{url} is not under the page {page}");
         var path = Uri.UnescapeDataString(url.AbsolutePath[page.AbsolutePath.Length..]);
-        var wwwroot = Path.Combine(BuildOutput.RepositoryRoot, "RealtimeRazor.Web", "wwwroot");
+        var wwwroot = Path.Combine(Repository.Root, "RealtimeRazor.Web", "wwwroot");
         var file = Path.Combine(wwwroot, path);
         if (!File.Exists(file) && Fingerprinted().Match(path) is { Success: true } match)
             file = Path.Combine(wwwroot, match.Groups["name"].Value + match.Groups["extension"].Value);

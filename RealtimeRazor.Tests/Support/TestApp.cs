@@ -46,7 +46,8 @@ public sealed class TestApp : IDisposable
     {
         await Await.UntilAsync(() => Fake.Requests(path).Count >= count, $"{count} upstream request(s) to {path}");
         var requests = Fake.Requests(path);
-        Assert.True(requests.Count == count, $"Expected {count} upstream request(s) to {path}, got {requests.Count}");
+        var arrived = Fake.Arrivals(path).Count;
+        Assert.True(arrived == count, $"Expected {count} upstream request(s) to {path}, got {arrived}");
         return requests;
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Bench;
 
@@ -176,7 +177,7 @@ public sealed class AppProcess : IAsyncDisposable
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
-        var path = Path.Combine(Browser.RepositoryRoot, "artifacts", "bench", "loopback.pfx");
+        var path = Path.Combine(Repository.Root, "artifacts", "bench", "loopback.pfx");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, CertificatePassword));
         return path;

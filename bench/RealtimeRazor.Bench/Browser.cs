@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Bench;
 
@@ -7,9 +8,7 @@ public static class Browser
 {
     private static readonly string[] DebianChromium = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"];
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    public static string E2eDirectory => Path.Combine(RepositoryRoot, "e2e");
+    public static string E2eDirectory => Path.Combine(Repository.Root, "e2e");
 
     public static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -36,15 +35,5 @@ public static class Browser
         if (!string.IsNullOrEmpty(configured))
             return configured;
         return DebianChromium.FirstOrDefault(File.Exists);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "RealtimeRazor.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("Run the benchmark from inside the repository: RealtimeRazor.sln was not found above " + AppContext.BaseDirectory);
     }
 }

@@ -5,7 +5,15 @@ namespace RealtimeRazor.Bench;
 
 /// <summary>One connect, all in the page's milliseconds from the click.</summary>
 public sealed record ConnectRun(
-    double ChannelOpen, double FirstEvent, double FirstAudio, double ServiceTime, int UpstreamRequests, double MicrophoneReady, string Requests);
+    double ChannelOpen, double FirstEvent, double FirstAudio, double ServiceTime, int UpstreamRequests, double MicrophoneReady, string Requests)
+{
+    /// <summary>Why this sample failed twice (with the page's and the peer's state), or null for a measured one.</summary>
+    public string? Failure { get; init; }
+
+    /// <summary>A sample that failed: no figures (NaN is left out of every statistic), only the reason.</summary>
+    public static ConnectRun Failed(string why) =>
+        new(double.NaN, double.NaN, double.NaN, double.NaN, 0, double.NaN, "") { Failure = why };
+}
 
 /// <summary>A way of connecting that is measured: our page in a mode, or the seed baseline.</summary>
 public sealed record ConnectVariant(string Name, string Url, bool WaitForEnabledButton);
@@ -38,17 +46,43 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
         var results = variants.ToDictionary(v => v.Name, _ => new List<ConnectRun>());
         // One unmeasured connect per variant: JIT, connection pools and Chromium's first WebRTC setup.
         foreach (var variant in variants)
-            await ConnectOnceAsync(variant);
+            await ConnectOrReportAsync(variant);
         for (var run = 0; run < runs; run++)
         {
             foreach (var variant in variants)
             {
-                var result = await ConnectOnceAsync(variant);
+                var result = await ConnectOrReportAsync(variant);
                 results[variant.Name].Add(result);
-                Console.Error.WriteLine($"  {variant.Name,-22} run {run + 1}: channel {result.ChannelOpen:0} ms, audio {result.FirstAudio:0} ms, fake {result.ServiceTime:0} ms, {result.UpstreamRequests} upstream");
+                Console.Error.WriteLine(result.Failure is { } failure
+                    ? $"  {variant.Name,-22} run {run + 1}: FAILED twice: {failure}"
+                    : $"  {variant.Name,-22} run {run + 1}: channel {result.ChannelOpen:0} ms, audio {result.FirstAudio:0} ms, fake {result.ServiceTime:0} ms, {result.UpstreamRequests} upstream");
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// One connect, retried once: a single bad sample (e.g. a lost first event under load) must not end
+    /// the run. A second failure becomes a row entry carrying the page's and the peer's state.
+    /// </summary>
+    private async Task<ConnectRun> ConnectOrReportAsync(ConnectVariant variant)
+    {
+        try
+        {
+            return await ConnectOnceAsync(variant);
+        }
+        catch (Exception first) when (first is InvalidOperationException or TimeoutException or PlaywrightException)
+        {
+            Console.Error.WriteLine($"  {variant.Name}: sample failed, retrying once: {first.Message}");
+        }
+        try
+        {
+            return await ConnectOnceAsync(variant);
+        }
+        catch (Exception second) when (second is InvalidOperationException or TimeoutException or PlaywrightException)
+        {
+            return ConnectRun.Failed(second.Message);
+        }
     }
 
     private async Task<ConnectRun> ConnectOnceAsync(ConnectVariant variant)

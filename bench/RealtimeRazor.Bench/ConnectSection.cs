@@ -36,8 +36,8 @@ internal static class ConnectSection
 
         report.Line($"## 1. Connect time (D = {d} ms), ms: median (min–max) of {options.Runs}");
         report.Line();
-        report.Row("variant", "click → channel open", "click → first server event", "click → first audio", "open − D", "fake's service time", "open − service", "OpenAI requests / connect", "ours / seed (open, event, audio)");
-        report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---");
+        report.Row("variant", "click → channel open", "click → first server event", "click → first audio", "open − D", "fake's service time", "open − service", "OpenAI requests / connect", "ours / seed (open, event, audio)", "failed samples (after one retry)");
+        report.Row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---");
         foreach (var (name, runs) in results)
         {
             var open = new Samples(runs.Select(r => r.ChannelOpen));
@@ -48,15 +48,22 @@ internal static class ConnectSection
                 new Samples(runs.Select(r => r.ServiceTime)).Describe(),
                 new Samples(runs.Select(r => r.ChannelOpen - r.ServiceTime)).Describe(),
                 new Samples(runs.Select(r => (double)r.UpstreamRequests)).Describe(),
-                $"{Format.Number(open.Median / baselineOpen, "0.00")}, {Format.Number(firstEvent.Median / baselineEvent, "0.00")}, {Format.Number(audio.Median / baselineAudio, "0.00")}");
+                $"{Format.Number(open.Median / baselineOpen, "0.00")}, {Format.Number(firstEvent.Median / baselineEvent, "0.00")}, {Format.Number(audio.Median / baselineAudio, "0.00")}",
+                runs.Count(r => r.Failure is not null));
         }
         report.Line();
         report.Line("Requests after the click (path start→end ms), from the median-channel-open run of each variant:");
         report.Line();
         foreach (var (name, runs) in results)
         {
-            var median = runs.OrderBy(r => r.ChannelOpen).ElementAt(runs.Count / 2);
-            report.Line($"- {name}: microphone ready at {Format.Number(median.MicrophoneReady)} ms; {median.Requests}");
+            var measured = runs.Where(r => r.Failure is null).OrderBy(r => r.ChannelOpen).ToList();
+            if (measured.Count > 0)
+            {
+                var median = measured[measured.Count / 2];
+                report.Line($"- {name}: microphone ready at {Format.Number(median.MicrophoneReady)} ms; {median.Requests}");
+            }
+            foreach (var failed in runs.Where(r => r.Failure is not null))
+                report.Line($"- {name}: a sample failed twice: {failed.Failure?.Replace('|', '/')}");
         }
         report.Line();
     }

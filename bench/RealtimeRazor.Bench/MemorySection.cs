@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 
+using RealtimeRazor.Tests.Support;
+
 namespace RealtimeRazor.Bench;
 
 /// <summary>
@@ -26,8 +28,8 @@ internal static class MemorySection
     public static async Task RunAsync(Report report, FakeOpenAI openAI, string publishFolder, BenchOptions options)
     {
         var emptyFolder = options.Publish
-            ? await AppProcess.PublishAsync(Browser.RepositoryRoot, Path.Combine("bench", "EmptyWeb", "EmptyWeb.csproj"), "empty-web")
-            : Path.Combine(Browser.RepositoryRoot, "artifacts", "bench", "empty-web");
+            ? await AppProcess.PublishAsync(Repository.Root, Path.Combine("bench", "EmptyWeb", "EmptyWeb.csproj"), "empty-web")
+            : Path.Combine(Repository.Root, "artifacts", "bench", "empty-web");
         var builds = new List<Build>
         {
             new("empty ASP.NET Core app (`dotnet new web`)", emptyFolder, "EmptyWeb.dll", Relays: false),

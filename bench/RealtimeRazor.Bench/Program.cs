@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Support;
 using RealtimeRazor.Bench;
 
 // RealtimeRazor benchmark. Usage:
@@ -21,25 +22,25 @@ report.Line($"Upstream delay D = {options.DelayMs} ms per OpenAI call (CORS pref
 report.Line();
 
 var publishFolder = options.Publish
-    ? await AppProcess.PublishAsync(Browser.RepositoryRoot)
-    : Path.Combine(Browser.RepositoryRoot, "artifacts", "bench", "web");
+    ? await AppProcess.PublishAsync(Repository.Root)
+    : Path.Combine(Repository.Root, "artifacts", "bench", "web");
 
 using var openAI = new FakeOpenAI(delay);
 using var playwright = await Playwright.CreateAsync();
 await using var browser = await Browser.LaunchAsync(playwright);
 
 if (options.Runs > 0 && options.Sections.Contains("connect"))
-    await ConnectSection.RunAsync(report, browser, openAI, publishFolder, options);
+    await report.SectionAsync("connect", () => ConnectSection.RunAsync(report, browser, openAI, publishFolder, options));
 if (options.Runs > 0 && options.Sections.Contains("slow"))
-    await SlowNetworkSection.RunAsync(report, browser, openAI, publishFolder, options);
+    await report.SectionAsync("slow", () => SlowNetworkSection.RunAsync(report, browser, openAI, publishFolder, options));
 if (options.Sections.Contains("weight"))
-    await PageWeightSection.RunAsync(report, browser, openAI, publishFolder, options);
+    await report.SectionAsync("weight", () => PageWeightSection.RunAsync(report, browser, openAI, publishFolder, options));
 if (options.Sections.Contains("memory"))
-    await MemorySection.RunAsync(report, openAI, publishFolder, options);
+    await report.SectionAsync("memory", () => MemorySection.RunAsync(report, openAI, publishFolder, options));
 if (options.Sections.Contains("relay"))
-    await RelayLoadSection.RunAsync(report, openAI, publishFolder, options);
+    await report.SectionAsync("relay", () => RelayLoadSection.RunAsync(report, openAI, publishFolder, options));
 if (options.Sections.Contains("cpu"))
-    await ClientCpuSection.RunAsync(report, browser, openAI, publishFolder, options);
+    await report.SectionAsync("cpu", () => ClientCpuSection.RunAsync(report, browser, openAI, publishFolder, options));
 
 report.Line($"_Benchmark wall time {clock.Elapsed.TotalSeconds:0} s._");
 Console.Out.Write(report.Text);
@@ -90,4 +91,21 @@ internal sealed class Report
     }
 
     public void Row(params object[] cells) => Line("| " + string.Join(" | ", cells) + " |");
+
+    /// <summary>
+    /// Runs one section; if it fails anyway (samples are retried within), says so in the report and lets
+    /// the next section run, so one bad sample never costs the tables already measured and still to come.
+    /// </summary>
+    public async Task SectionAsync(string name, Func<Task> run)
+    {
+        try
+        {
+            await run();
+        }
+        catch (Exception failure)
+        {
+            Line($"_Section {name} failed and was skipped: {failure.GetType().Name}: {failure.Message}_");
+            Line();
+        }
+    }
 }

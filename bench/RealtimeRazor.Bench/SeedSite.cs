@@ -7,6 +7,8 @@ using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
+using RealtimeRazor.Tests.Support;
+
 namespace RealtimeRazor.Bench;
 
 /// <summary>
@@ -23,7 +25,7 @@ public sealed class SeedSite : IDisposable
         _openAI.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", FakeOpenAI.ApiKey);
         Server = WireMockServer.Start(new WireMockServerSettings { MaxRequestLogCount = 0, StartAdminInterface = false });
 
-        var pages = Path.Combine(Browser.RepositoryRoot, "bench", "RealtimeRazor.Bench", "SeedBaseline");
+        var pages = Path.Combine(Repository.Root, "bench", "RealtimeRazor.Bench", "SeedBaseline");
         Serve("/", Path.Combine(pages, "index.html"), "text/html");
         Serve("/seed-baseline.js", Path.Combine(pages, "out", "seed-baseline.js"), "text/javascript");
         Server.Given(Request.Create().WithPath("/session").UsingGet())

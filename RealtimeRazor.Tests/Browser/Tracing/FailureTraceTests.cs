@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 using static Microsoft.Playwright.Assertions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser.Tracing;
 
@@ -41,7 +42,7 @@ public sealed class FailureTraceTests(BrowserFixture browser)
                 Assert.Contains("Not connected", trace);
             }
             // The failure report says where its traces are.
-            Assert.Contains(Path.GetRelativePath(Chromium.RepositoryRoot, failed.Files[0]), result.Output);
+            Assert.Contains(Path.GetRelativePath(Repository.Root, failed.Files[0]), result.Output);
 
             Assert.IsAssignableFrom<ITestPassed>(passed.Result);
             Assert.Empty(passed.Files);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
+using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Browser.Tracing;
 
@@ -22,7 +23,7 @@ public sealed partial class TestTraces
     private TestTraces(string name) => Name = name;
 
     /// <summary>Where failed tests' traces are kept: artifacts/playwright-traces/ at the repository root.</summary>
-    public static string Folder => Path.Combine(Chromium.RepositoryRoot, "artifacts", "playwright-traces");
+    public static string Folder => Path.Combine(Repository.Root, "artifacts", "playwright-traces");
 
     /// <summary>The running test's traces; null outside a test run by <see cref="TraceKeepingTestFramework"/>.</summary>
     public static TestTraces? Current => s_current.Value;
@@ -46,7 +47,7 @@ public sealed partial class TestTraces
         lock (traces._files)
         {
             if (failed)
-                return [.. traces._files.Where(File.Exists).Select(file => Path.GetRelativePath(Chromium.RepositoryRoot, file)), .. traces._problems];
+                return [.. traces._files.Where(File.Exists).Select(file => Path.GetRelativePath(Repository.Root, file)), .. traces._problems];
             foreach (var file in traces._files)
                 File.Delete(file);
             return [];

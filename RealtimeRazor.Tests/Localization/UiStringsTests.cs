@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using RealtimeRazor.Web.Localization;
+using RealtimeRazor.Tests.Support;
 
-namespace RealtimeRazor.Tests.Realtime;
+namespace RealtimeRazor.Tests.Localization;
 
 public sealed partial class UiStringsTests
 {
@@ -35,7 +36,7 @@ public sealed partial class UiStringsTests
     [Fact]
     public void Every_key_the_scripts_use_is_in_the_server_table()
     {
-        var source = File.ReadAllText(Path.Combine(Browser.Chromium.RepositoryRoot, "RealtimeRazor.Web", "Scripts", "i18n.ts"));
+        var source = File.ReadAllText(Path.Combine(Repository.Root, "RealtimeRazor.Web", "Scripts", "i18n.ts"));
         var list = ScriptKeyList().Match(source);
         Assert.True(list.Success, "i18n.ts no longer declares `const keys = [...] as const`");
         var keys = QuotedKey().Matches(list.Groups[1].Value).Select(match => match.Groups[1].Value).ToList();
