@@ -9,20 +9,28 @@ public static class RealtimeEndpoints
 {
     public const int MaxOfferBytes = 64 * 1024;
 
+    /// <summary>Where the page starts (POST), reports (PUT) and ends (DELETE) its calls; links are made from it.</summary>
+    public const string CallsPath = Prefix + Calls;
+
+    public const string ClientSecretPath = Prefix + ClientSecret;
+
+    private const string Prefix = "/api/realtime";
+    private const string Calls = "/calls";
+    private const string ClientSecret = "/client-secret";
     private const string HangUpRoute = "HangUpCall";
 
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/realtime")
+        var api = app.MapGroup(Prefix)
             .RequireAuthorization(AccessExtensions.RealtimePolicy)
             .AddEndpointFilter(RealtimeEndpointFilters.NoStore)
             .AddEndpointFilter(RealtimeEndpointFilters.RequireApiKey)
             .AddEndpointFilter(RealtimeEndpointFilters.DescribeUpstreamFailures);
 
-        api.MapPost("/calls", CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
-        api.MapDelete("/calls/{id}", HangUp).WithName(HangUpRoute);
-        api.MapPut("/calls/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
-        api.MapPost("/client-secret", CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
+        api.MapPost(Calls, CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
+        api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
+        api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
+        api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         return app;
     }
 
