@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
-using RealtimeRazor.Web.Access;
 
 namespace RealtimeRazor.Web.Hosting;
 
