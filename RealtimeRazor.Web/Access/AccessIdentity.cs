@@ -10,6 +10,3 @@ public static class AccessIdentity
             ? "user:" + name
             : "ip:" + (context.Connection.RemoteIpAddress ?? IPAddress.None);
 }
-
-/// <summary>The address that actually connected, kept before forwarded headers rewrite it.</summary>
-public sealed record PeerAddress(IPAddress? Address);

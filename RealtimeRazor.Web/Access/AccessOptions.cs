@@ -26,6 +26,9 @@ public sealed class AccessOptions
 
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    // The two session caps are per identity, so they are configured here with the rest of access
+    // control; Realtime/SessionRegistry enforces them when a session slot is reserved.
+
     /// <summary>Sessions one user (or anonymous client address) may hold at once.</summary>
     public int MaxSessionsPerUser { get; set; } = 2;
 

@@ -1,6 +1,29 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
 
 namespace RealtimeRazor.Web.Hosting;
+
+public sealed class DataProtectionKeysOptions
+{
+    public const string Section = "DataProtection";
+
+    /// <summary>
+    /// Where the cookie-protection keys are kept, so sign-ins survive restarts and are accepted by every
+    /// instance that shares the directory. Unset: in memory (or the platform's default location).
+    /// </summary>
+    public string? KeysDirectory { get; set; }
+}
+
+/// <summary>Checks what binding cannot, naming the configuration key in each message.</summary>
+public sealed class DataProtectionKeysOptionsValidator : IValidateOptions<DataProtectionKeysOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DataProtectionKeysOptions options) =>
+        options.KeysDirectory is { Length: > 0 } directory && directory.IndexOfAny(Path.GetInvalidPathChars()) >= 0
+            ? ValidateOptionsResult.Fail("DataProtection:KeysDirectory must be a directory path; it contains a character no path may contain.")
+            : ValidateOptionsResult.Success;
+}
 
 public static class DataProtectionExtensions
 {
@@ -10,10 +33,17 @@ public static class DataProtectionExtensions
     /// </summary>
     public static WebApplicationBuilder AddDataProtectionKeys(this WebApplicationBuilder builder)
     {
-        var protection = builder.Services.AddDataProtection().SetApplicationName("RealtimeRazor");
-        if (builder.Configuration["DataProtection:KeysDirectory"] is { Length: > 0 } directory)
-            protection.PersistKeysToFileSystem(new DirectoryInfo(directory));
+        builder.Services.AddOptions<DataProtectionKeysOptions>()
+            .BindConfiguration(DataProtectionKeysOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DataProtectionKeysOptions>, DataProtectionKeysOptionsValidator>();
+        builder.Services.AddDataProtection().SetApplicationName("RealtimeRazor");
+        // What PersistKeysToFileSystem does, with the directory read from the bound options.
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataProtectionKeysOptions>, ILoggerFactory>((options, keys, loggers) =>
+        {
+            if (keys.Value.KeysDirectory is { Length: > 0 } directory)
+                options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), loggers);
+        });
         return builder;
     }
-
 }

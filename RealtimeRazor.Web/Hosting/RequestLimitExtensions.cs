@@ -20,7 +20,7 @@ public static class RequestLimitExtensions
         app.Use(async (context, next) =>
         {
             if (context.Request.ContentLength > Realtime.RealtimeEndpoints.MaxOfferBytes
-                && !context.Request.Path.StartsWithSegments("/api/realtime/calls"))
+                && !context.Request.Path.StartsWithSegments(Realtime.RealtimeEndpoints.CallsPath))
             {
                 await Refusal.Of(ProblemCode.RequestTooLarge, ("maxKiB", Realtime.RealtimeEndpoints.MaxOfferBytes / 1024)).ExecuteAsync(context);
                 return;

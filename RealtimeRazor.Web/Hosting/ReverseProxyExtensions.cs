@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
-using RealtimeRazor.Web.Access;
 
 namespace RealtimeRazor.Web.Hosting;
 
@@ -23,6 +22,22 @@ public sealed class ReverseProxyOptions
     public int ForwardLimit { get; set; } = 1;
 }
 
+/// <summary>Checks what binding cannot, naming the configuration key in each message.</summary>
+public sealed class ReverseProxyOptionsValidator : IValidateOptions<ReverseProxyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ReverseProxyOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PathBase is { Length: > 0 } pathBase && !ReverseProxyExtensions.IsPlainPathPrefix(pathBase.TrimEnd('/')))
+            failures.Add($"ReverseProxy:PathBase must be a path of plain segments such as /voice (was '{pathBase}').");
+        foreach (var network in options.KnownIPNetworks.Where(network => !System.Net.IPNetwork.TryParse(network, out _)))
+            failures.Add($"ReverseProxy:KnownIPNetworks has '{network}', which is not a network such as 10.0.0.0/8.");
+        foreach (var address in options.KnownProxies.Where(address => !IPAddress.TryParse(address, out _)))
+            failures.Add($"ReverseProxy:KnownProxies has '{address}', which is not an IP address.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
 public static partial class ReverseProxyExtensions
 {
     /// <summary>
@@ -32,26 +47,24 @@ public static partial class ReverseProxyExtensions
     [GeneratedRegex("^(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$")]
     private static partial Regex PlainPathPrefix();
 
+    internal static bool IsPlainPathPrefix(string path) => PlainPathPrefix().IsMatch(path);
+
     public static WebApplicationBuilder AddReverseProxySupport(this WebApplicationBuilder builder)
     {
-        var proxy = builder.Configuration.GetSection(ReverseProxyOptions.Section).Get<ReverseProxyOptions>() ?? new();
-        if (proxy.PathBase is { Length: > 0 } pathBase && !PlainPathPrefix().IsMatch(pathBase.TrimEnd('/')))
+        builder.Services.AddOptions<ReverseProxyOptions>()
+            .BindConfiguration(ReverseProxyOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ReverseProxyOptions>, ReverseProxyOptionsValidator>();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ReverseProxyOptions>>((options, proxyOptions) =>
         {
-            throw new OptionsValidationException(ReverseProxyOptions.Section, typeof(ReverseProxyOptions),
-                [$"ReverseProxy:PathBase must be a path of plain segments such as /voice (was '{pathBase}')."]);
-        }
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
-        {
+            var proxy = proxyOptions.Value;
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedPrefix;
             options.ForwardLimit = proxy.ForwardLimit;
             foreach (var network in proxy.KnownIPNetworks)
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var parsed) ? parsed
-                    : throw new InvalidOperationException($"ReverseProxy:KnownIPNetworks has '{network}', which is not a network such as 10.0.0.0/8."));
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
             foreach (var address in proxy.KnownProxies)
-                options.KnownProxies.Add(IPAddress.TryParse(address, out var parsed) ? parsed
-                    : throw new InvalidOperationException($"ReverseProxy:KnownProxies has '{address}', which is not an IP address."));
+                options.KnownProxies.Add(IPAddress.Parse(address));
         });
-        builder.Services.AddSingleton(proxy);
         return builder;
     }
 
@@ -71,7 +84,7 @@ public static partial class ReverseProxyExtensions
         // Every cookie (sign-in, antiforgery, language) is Secure when the request was https, as the
         // browser saw it: behind a TLS-terminating proxy that is X-Forwarded-Proto, applied just above.
         app.UseCookiePolicy(new CookiePolicyOptions { Secure = CookieSecurePolicy.SameAsRequest });
-        if (app.Services.GetRequiredService<ReverseProxyOptions>().PathBase is { Length: > 0 } pathBase)
+        if (app.Services.GetRequiredService<IOptions<ReverseProxyOptions>>().Value.PathBase is { Length: > 0 } pathBase)
             app.UsePathBase(pathBase.TrimEnd('/'));
         return app;
     }

@@ -20,7 +20,7 @@ public static class RealtimeServiceExtensions
             .BindConfiguration(RealtimeOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<OpenAIOptions>, RealtimeOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<OpenAIOptions>, OpenAIOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
 
         builder.Services.AddSingleton(TimeProvider.System);

@@ -49,8 +49,11 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
 
     public TimeSpan MaxSessionLength => TimeSpan.FromMinutes(realtime.Value.MaxSessionMinutes);
 
-    /// <summary>Takes a slot for <paramref name="owner"/>, held until released or <paramref name="holdFor"/> passes.</summary>
-    public Slot? TryReserve(string owner, TimeSpan holdFor, out Refusal? refusal)
+    /// <summary>
+    /// Takes a slot for <paramref name="owner"/>, held until <paramref name="holdFor"/> passes once kept;
+    /// null, with the refusal, when a cap is reached.
+    /// </summary>
+    public Lease? TryReserve(string owner, TimeSpan holdFor, out Refusal? refusal)
     {
         lock (_gate)
         {
@@ -65,14 +68,48 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
             var now = time.GetUtcNow();
             var slot = new Slot(owner, now, now + holdFor);
             _slots.Add(slot);
-            return slot;
+            return new Lease(this, slot);
         }
     }
 
-    public void Attach(Slot slot, string callId)
+    /// <summary>
+    /// A reserved slot while its session is being started: disposing it gives the slot back unless
+    /// <see cref="Keep"/> was called, so a refused or failed start never holds a slot.
+    /// </summary>
+    public sealed class Lease : IDisposable
     {
-        lock (_gate)
-            slot.CallId = callId;
+        private readonly SessionRegistry _registry;
+        private readonly Slot _slot;
+        private bool _kept;
+
+        internal Lease(SessionRegistry registry, Slot slot)
+        {
+            _registry = registry;
+            _slot = slot;
+        }
+
+        /// <inheritdoc cref="Slot.Id"/>
+        public string Id => _slot.Id;
+
+        /// <summary>The session started: the slot stays, bound to the call when OpenAI named one.</summary>
+        public void Keep(string? callId = null)
+        {
+            if (callId is not null)
+            {
+                lock (_registry._gate)
+                    _slot.CallId = callId;
+            }
+            _kept = true;
+        }
+
+        public void Dispose()
+        {
+            if (_kept)
+                return;
+            _kept = true;
+            lock (_registry._gate)
+                _registry._slots.Remove(_slot);
+        }
     }
 
     /// <summary>
@@ -95,12 +132,6 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
             slot.EndsAt = slot.StartedAt + MaxSessionLength;
             return ReportOutcome.Bound;
         }
-    }
-
-    public void Release(Slot slot)
-    {
-        lock (_gate)
-            _slots.Remove(slot);
     }
 
     /// <summary>Removes the owner's call; false when it is not theirs or not known here.</summary>
@@ -128,37 +159,4 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         // Slots without a call (Direct-mode secrets never reported) just lapse; calls are left for the reaper to hang up.
         _slots.RemoveAll(slot => slot.CallId is null && slot.EndsAt <= now);
     }
-}
-
-/// <summary>Hangs up, upstream, every call that has reached the maximum session length.</summary>
-public sealed partial class SessionReaper(SessionRegistry registry, IServiceScopeFactory scopes, ILogger<SessionReaper> logger) : BackgroundService
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            foreach (var callId in registry.TakeExpiredCalls())
-            {
-                try
-                {
-                    using var scope = scopes.CreateScope();
-                    await scope.ServiceProvider.GetRequiredService<OpenAIRealtimeClient>().HangUpAsync(callId, stoppingToken);
-                    LogEnded(logger, callId);
-                }
-                catch (UpstreamException ex)
-                {
-                    LogHangUpFailed(logger, callId, ex.Failure);
-                }
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} reached the maximum session length and was hung up")]
-    private static partial void LogEnded(ILogger logger, string callId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} reached the maximum session length; hanging up failed: {Failure}")]
-    private static partial void LogHangUpFailed(ILogger logger, string callId, UpstreamFailure failure);
 }
