@@ -203,6 +203,30 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task A_click_before_the_calls_own_modules_have_arrived_starts_the_call_when_they_do()
+    {
+        // WebRTC and negotiation load once the page is usable, not before Connect is enabled: on a slow
+        // network a quick user can click first. Here session.js is held back until after the click.
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, openPage: false);
+        var release = new TaskCompletionSource();
+        await voice.Page.RouteAsync("**/js/session.*.js", async route =>
+        {
+            await release.Task;
+            await route.ContinueAsync();
+        });
+        await voice.Page.GotoAsync(voice.AppUrl.ToString());
+        await Expect(voice.ConnectButton).ToBeEnabledAsync();
+
+        await voice.ConnectButton.ClickAsync();
+        await Expect(voice.Status).ToHaveTextAsync("Connecting…");
+        Assert.Empty(voice.OpenAI.Arrivals("/realtime/calls"));
+        release.SetResult();
+
+        await Expect(voice.Status).ToHaveTextAsync("Connected", new() { Timeout = BrowserFixture.Patience });
+        await voice.WaitForMicrophoneAtPeerAsync();
+    }
+
+    [Fact]
     public async Task Direct_mode_mints_a_secret_and_posts_the_offer_to_OpenAI_with_it()
     {
         await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Negotiation"] = "Direct" });

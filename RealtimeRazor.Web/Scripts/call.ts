@@ -6,14 +6,29 @@ import { t } from './i18n.js';
 import type { SessionChoice } from './negotiation.js';
 import type { PageConfig, TurnDetection } from './page-config.js';
 import { is, type ClientEvent, type RealtimeEvent } from './protocol.js';
-import { RealtimeSession } from './session.js';
+import type { RealtimeSession } from './session.js';
 import type { TimeLimit } from './time-limit.js';
 import type { Transcript, TranscriptEntry } from './transcript.js';
 import type { UsageMeter } from './usage.js';
-import { Waveform } from './waveform.js';
+import type { Waveform } from './waveform.js';
 
 /** How many transcript lines a reconnected session gets as context: enough to go on, not a whole hour of tokens. */
 const carriedLines = 10;
+
+/**
+ * What only a started call runs: WebRTC with its negotiation, and the waveforms. It is fetched once the page
+ * is usable rather than before Connect is enabled, which takes three of the page's requests off a slow
+ * network's critical path; a click that comes before it has arrived waits for it.
+ */
+interface CallModules {
+  readonly RealtimeSession: typeof RealtimeSession;
+  readonly Waveform: typeof Waveform;
+}
+
+async function loadCallModules(): Promise<CallModules> {
+  const [session, waveform] = await Promise.all([import('./session.js'), import('./waveform.js')]);
+  return { RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform };
+}
 
 /** The elements the call itself drives. */
 export interface CallElements {
@@ -44,17 +59,19 @@ class CallWaveforms {
   readonly #context: AudioContext;
   #microphone: Waveform | null;
   readonly #assistant: Waveform | null;
+  readonly #waveform: typeof Waveform;
 
-  constructor(elements: CallElements, context: AudioContext, session: RealtimeSession) {
+  constructor(elements: CallElements, context: AudioContext, session: RealtimeSession, waveform: typeof Waveform) {
     this.#canvas = elements.micCanvas;
     this.#context = context;
-    this.#microphone = session.microphone === null ? null : new Waveform(elements.micCanvas, context, session.microphone);
-    this.#assistant = session.remote === null ? null : new Waveform(elements.assistantCanvas, context, session.remote);
+    this.#waveform = waveform;
+    this.#microphone = session.microphone === null ? null : new waveform(elements.micCanvas, context, session.microphone);
+    this.#assistant = session.remote === null ? null : new waveform(elements.assistantCanvas, context, session.remote);
   }
 
   showMicrophone(stream: MediaStream): void {
     this.#microphone?.dispose();
-    this.#microphone = new Waveform(this.#canvas, this.#context, stream);
+    this.#microphone = new this.#waveform(this.#canvas, this.#context, stream);
   }
 
   dispose(): void {
@@ -76,6 +93,8 @@ export class Call {
   readonly #config: PageConfig;
   readonly #elements: CallElements;
   readonly #parts: CallParts;
+  readonly #loading: Promise<CallModules>;
+  #loaded: CallModules | null = null;
   #state: CallState = { kind: 'idle', resumable: false };
 
   constructor(config: PageConfig, elements: CallElements, parts: CallParts) {
@@ -94,6 +113,8 @@ export class Call {
     window.addEventListener('pagehide', () => this.#leave());
     parts.controls.setTurnDetection(this.#turnDetection());
     this.#render();
+    this.#loading = loadCallModules();
+    void this.#loading.then((modules) => { this.#loaded = modules; }, () => undefined);
   }
 
   showError(message: string): void {
@@ -124,22 +145,27 @@ export class Call {
     }
     const choice: SessionChoice = { preset: this.#elements.preset?.value ?? '', instructions: this.#elements.instructions?.value ?? '' };
     const abort = new AbortController();
-    // Started before anything else in the click: its offer is what OpenAI's round trip waits for.
-    const starting = RealtimeSession.start(this.#config, choice, this.#elements.audio, {
-      onEvent: (event) => this.#onEvent(event),
-      onSent: (event) => this.#onSent(event),
-      onRecoverableError: (message) => this.showError(message),
-      onEnded: (message) => void this.#fail(message, true),
-    }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed });
+    const start = async (modules: CallModules): Promise<{ session: RealtimeSession; modules: CallModules }> => ({
+      modules,
+      session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
+        onEvent: (event) => this.#onEvent(event),
+        onSent: (event) => this.#onSent(event),
+        onRecoverableError: (message) => this.showError(message),
+        onEnded: (message) => void this.#fail(message, true),
+      }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed }),
+    });
+    // Started before anything else in the click: its offer is what OpenAI's round trip waits for. The call's
+    // modules have long arrived by a user's first click; one that beats them starts the call when they do.
+    const starting = this.#loaded !== null ? start(this.#loaded) : this.#loading.then(start);
     // Created, resumed and played inside the click: mobile Safari only starts audio from a user gesture.
     const audio = new AudioContext();
     void audio.resume();
     void this.#elements.audio.play().catch(() => undefined);
     this.#setState({ kind: 'connecting', abort, audio });
     try {
-      const session = await starting;
+      const { session, modules } = await starting;
       // Drawn only once the call is up: nothing on the page competes with the connection for the CPU.
-      const waveforms = new CallWaveforms(this.#elements, audio, session);
+      const waveforms = new CallWaveforms(this.#elements, audio, session, modules.Waveform);
       controls.setTurnDetection(this.#turnDetection());
       controls.attach(session);
       carryOver(session, carried);
