@@ -143,6 +143,64 @@ public sealed class ConversationControlsTests(BrowserFixture browser)
         await Expect(voice.TranscriptLines.Filter(new() { HasText = "The museum opens at" })).ToContainTextAsync("(interrupted)");
     }
 
+    private const string LongReply = "The museum opens at nine in the morning and closes at six in the evening, except on Mondays when it stays closed all day.";
+
+    /// <summary>A reply OpenAI finished writing while its audio still plays, then the user cuts in (WebRTC's real order).</summary>
+    private static Task CutInLateAsync(VoiceHarness voice, string responseId, string itemId, string? previousItemId, int audioEndMs) => voice.SendEventsAsync(
+        new { type = "response.created", response = new { id = responseId, status = "in_progress" } },
+        new { type = "conversation.item.added", previous_item_id = previousItemId, item = new { id = itemId, type = "message", role = "assistant", content = Array.Empty<object>() } },
+        new { type = "output_audio_buffer.started", response_id = responseId },
+        new { type = "response.output_audio_transcript.done", item_id = itemId, transcript = LongReply },
+        new { type = "response.done", response = new { id = responseId, status = "completed", output = new[] { new { id = itemId, type = "message" } } } },
+        new { type = "input_audio_buffer.speech_started", item_id = "item_user_cut", audio_start_ms = 5000 },
+        new { type = "output_audio_buffer.cleared", response_id = responseId },
+        new { type = "conversation.item.truncated", item_id = itemId, content_index = 0, audio_end_ms = audioEndMs });
+
+    [Fact]
+    public async Task Cutting_in_late_on_a_finished_reply_marks_it_and_cuts_the_line_where_playback_stopped()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        // Four seconds heard, at a typical 15 characters a second: the line ends near the 60th character.
+        await CutInLateAsync(voice, "resp_1", "item_asst1", null, audioEndMs: 4000);
+
+        var line = voice.TranscriptLines.Filter(new() { HasText = "The museum opens" });
+        await Expect(line).ToContainTextAsync("(interrupted)");
+        await Expect(line).ToContainTextAsync("The museum opens at nine in the morning and closes at six");
+        await Expect(line).Not.ToContainTextAsync("evening");
+        // What is exported or carried into a reconnect is what the user heard, as in the model's memory.
+        await voice.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = voice.AppUrl.GetLeftPart(UriPartial.Authority) });
+        await Button(voice, "Copy transcript").ClickAsync();
+        await Expect(voice.Page.Locator("#export-note")).ToHaveTextAsync("Transcript copied.");
+        Assert.DoesNotContain("Mondays", await voice.Page.EvaluateAsync<string>("() => navigator.clipboard.readText()"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_cut_follows_the_speaking_rate_of_replies_heard_to_the_end()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        // 40 characters that played for at least four seconds: at most 10 a second, slower than the typical 15.
+        await voice.SendEventsAsync(
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_slow", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "output_audio_buffer.started", response_id = "resp_slow" },
+            new { type = "response.output_audio_transcript.done", item_id = "item_slow", transcript = "Good morning, and welcome to the museum." },
+            new { type = "response.done", response = new { id = "resp_slow", status = "completed", output = new[] { new { id = "item_slow", type = "message" } } } });
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await voice.SendEventsAsync(new { type = "output_audio_buffer.stopped", response_id = "resp_slow" });
+
+        await CutInLateAsync(voice, "resp_2", "item_asst2", "item_slow", audioEndMs: 4000);
+
+        // At the typical rate the line would keep "at six"; this voice had not got that far.
+        var line = voice.TranscriptLines.Filter(new() { HasText = "The museum opens" });
+        await Expect(line).ToContainTextAsync("(interrupted)");
+        await Expect(line).ToContainTextAsync("The museum opens at nine");
+        await Expect(line).Not.ToContainTextAsync("six");
+        await Expect(voice.TranscriptLines.Filter(new() { HasText = "Good morning" })).Not.ToContainTextAsync("(interrupted)");
+    }
+
     [Fact]
     public async Task Speaking_indicators_follow_both_sides_and_Interrupt_is_only_offered_while_the_assistant_speaks()
     {

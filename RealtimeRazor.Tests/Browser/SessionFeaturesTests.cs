@@ -217,4 +217,35 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
             return (item.GetProperty("id").GetString(), item.GetProperty("role").GetString(), content.GetProperty("type").GetString(), content.GetProperty("text").GetString());
         }
     }
+    [Fact]
+    public async Task The_settings_OpenAI_puts_in_force_are_shown_and_a_near_rate_limit_is_announced()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+        var settings = voice.Page.Locator("#session-settings");
+        var limit = voice.Page.Locator("#rate-limit");
+
+        await voice.SendEventsAsync(new
+        {
+            type = "session.updated",
+            session = new { type = "realtime", model = "gpt-realtime", audio = new { input = new { turn_detection = (object?)null }, output = new { voice = "cedar" } } },
+        });
+        await Expect(settings).ToHaveTextAsync("In force: voice cedar · push to talk · model gpt-realtime");
+
+        // Plenty left: nothing to say. Under a tenth left: the user hears about it before OpenAI refuses.
+        await voice.SendEventsAsync(new { type = "rate_limits.updated", rate_limits = new[] { new { name = "requests", limit = 100, remaining = 90, reset_seconds = 30.0 }, new { name = "tokens", limit = 40000, remaining = 30000, reset_seconds = 2.5 } } });
+        await voice.SendEventsAsync(new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_marker", type = "message", role = "assistant", content = new[] { new { type = "output_text", text = "Marker" } } } });
+        await Expect(voice.TranscriptLines.Filter(new() { HasText = "Marker" })).ToBeVisibleAsync();
+        await Expect(limit).ToBeHiddenAsync();
+
+        await voice.SendEventsAsync(new { type = "rate_limits.updated", rate_limits = new[] { new { name = "requests", limit = 100, remaining = 90, reset_seconds = 30.0 }, new { name = "tokens", limit = 40000, remaining = 1200, reset_seconds = 6.2 } } });
+        await Expect(limit).ToHaveTextAsync("Close to OpenAI's rate limit: 1,200 tokens left, reset in 7 s. Replies may be refused until then.");
+        await Expect(limit).ToHaveAttributeAsync("aria-live", "polite");
+
+        // A new call starts from what its own session says.
+        await voice.DisconnectButton.ClickAsync();
+        await voice.ConnectAsync();
+        await Expect(settings).ToBeHiddenAsync();
+        await Expect(limit).ToBeHiddenAsync();
+    }
 }

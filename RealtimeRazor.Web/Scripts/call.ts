@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import type { SessionChoice } from './negotiation.js';
 import type { PageConfig, TurnDetection } from './page-config.js';
 import { is, type ClientEvent, type RealtimeEvent } from './protocol.js';
+import type { SessionInfo } from './session-info.js';
 import type { RealtimeSession } from './session.js';
 import type { TimeLimit } from './time-limit.js';
 import type { Transcript, TranscriptEntry } from './transcript.js';
@@ -16,18 +17,20 @@ import type { Waveform } from './waveform.js';
 const carriedLines = 10;
 
 /**
- * What only a started call runs: WebRTC with its negotiation, and the waveforms. It is fetched once the page
- * is usable rather than before Connect is enabled, which takes three of the page's requests off a slow
- * network's critical path; a click that comes before it has arrived waits for it.
+ * What only a started call runs: WebRTC with its negotiation, the waveforms, and the panel of what OpenAI
+ * reports about the session. It is fetched once the page is usable rather than before Connect is enabled,
+ * which keeps these requests off a slow network's critical path; a click that comes before it has arrived
+ * waits for it.
  */
 interface CallModules {
   readonly RealtimeSession: typeof RealtimeSession;
   readonly Waveform: typeof Waveform;
+  readonly SessionInfo: typeof SessionInfo;
 }
 
 async function loadCallModules(): Promise<CallModules> {
-  const [session, waveform] = await Promise.all([import('./session.js'), import('./waveform.js')]);
-  return { RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform };
+  const [session, waveform, info] = await Promise.all([import('./session.js'), import('./waveform.js'), import('./session-info.js')]);
+  return { RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo };
 }
 
 /** The elements the call itself drives. */
@@ -36,6 +39,9 @@ export interface CallElements {
   readonly reconnect: HTMLButtonElement;
   readonly status: HTMLElement;
   readonly alert: HTMLElement;
+  /** What OpenAI says is in force, and rate-limit warnings: shown from the first call on. */
+  readonly settings: HTMLElement;
+  readonly rateLimit: HTMLElement;
   readonly preset: HTMLSelectElement | null;
   readonly instructions: HTMLTextAreaElement | null;
   readonly audio: HTMLAudioElement;
@@ -95,6 +101,7 @@ export class Call {
   readonly #parts: CallParts;
   readonly #loading: Promise<CallModules>;
   #loaded: CallModules | null = null;
+  #sessionInfo: SessionInfo | null = null;
   #state: CallState = { kind: 'idle', resumable: false };
 
   constructor(config: PageConfig, elements: CallElements, parts: CallParts) {
@@ -145,15 +152,17 @@ export class Call {
     }
     const choice: SessionChoice = { preset: this.#elements.preset?.value ?? '', instructions: this.#elements.instructions?.value ?? '' };
     const abort = new AbortController();
-    const start = async (modules: CallModules): Promise<{ session: RealtimeSession; modules: CallModules }> => ({
-      modules,
-      session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
+    const start = async (modules: CallModules): Promise<{ session: RealtimeSession; modules: CallModules }> => {
+      // Events can arrive while the session is still starting: what they say goes to a cleared panel.
+      this.#sessionInfo ??= new modules.SessionInfo(this.#elements.settings, this.#elements.rateLimit);
+      this.#sessionInfo.clear();
+      return { modules, session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
         onEvent: (event) => this.#onEvent(event),
         onSent: (event) => this.#onSent(event),
         onRecoverableError: (message) => this.showError(message),
         onEnded: (message) => void this.#fail(message, true),
-      }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed }),
-    });
+      }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed }) };
+    };
     // Started before anything else in the click: its offer is what OpenAI's round trip waits for. The call's
     // modules have long arrived by a user's first click; one that beats them starts the call when they do.
     const starting = this.#loaded !== null ? start(this.#loaded) : this.#loading.then(start);
@@ -223,6 +232,7 @@ export class Call {
     const { eventLog, transcript, controls, usage } = this.#parts;
     eventLog.add('in', event.type);
     transcript.apply(event);
+    this.#sessionInfo?.apply(event);
     controls.onServerEvent(event);
     if (is(event, 'response.done') && event.response.usage) usage.add(event.response.usage);
   }

@@ -14,6 +14,8 @@ const keys = [
   'err.noMediaDevices', 'err.micDenied', 'err.noMic', 'err.micBusy', 'err.micOther', 'err.switchMic', 'err.switchSpeaker',
   'err.unreachableServer', 'err.unreachableOpenAI', 'err.badAnswer', 'err.badSecret', 'err.serverStatus',
   'err.secretRefused', 'err.busyRetry', 'err.busy', 'err.unavailable', 'err.refused',
+  'inForce', 'inForce.voice', 'inForce.pushToTalk', 'inForce.voiceActivity', 'inForce.model',
+  'rateLimitNear', 'limit.requests', 'limit.tokens',
 ] as const;
 
 export type StringKey = (typeof keys)[number];

@@ -56,6 +56,8 @@ const call = new Call(pageConfig, {
   reconnect: element('reconnect', HTMLButtonElement),
   status: element('status', HTMLElement),
   alert: element('error', HTMLElement),
+  settings: element('session-settings', HTMLElement),
+  rateLimit: element('rate-limit', HTMLElement),
   preset: optionalElement('preset', HTMLSelectElement),
   instructions: optionalElement('instructions', HTMLTextAreaElement),
   audio,

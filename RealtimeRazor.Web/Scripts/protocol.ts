@@ -35,6 +35,22 @@ export interface ResponseSummary {
   readonly usage?: Usage | null;
 }
 
+/** The part of `session.updated` the page shows: what OpenAI says is in force. */
+export interface SessionSummary {
+  readonly model?: string;
+  readonly audio?: {
+    readonly input?: { readonly turn_detection?: { readonly type?: string } | null };
+    readonly output?: { readonly voice?: string };
+  };
+}
+
+export interface RateLimit {
+  readonly name: string;
+  readonly limit: number;
+  readonly remaining: number;
+  readonly reset_seconds: number;
+}
+
 export interface ServerEvents {
   'conversation.item.added': { item: ConversationItem; previous_item_id?: string | null };
   'conversation.item.done': { item: ConversationItem; previous_item_id?: string | null };
@@ -51,6 +67,9 @@ export interface ServerEvents {
   'output_audio_buffer.started': { response_id?: string };
   'output_audio_buffer.stopped': { response_id?: string };
   'output_audio_buffer.cleared': { response_id?: string };
+  'conversation.item.truncated': { item_id: string; content_index?: number; audio_end_ms: number };
+  'session.updated': { session: SessionSummary };
+  'rate_limits.updated': { rate_limits: readonly RateLimit[] };
   'response.created': { response: { id: string } };
   'response.done': { response: ResponseSummary };
   'error': { error: { type?: string; code?: string | null; message?: string } };

@@ -19,7 +19,14 @@ interface Line {
   readonly element: HTMLLIElement;
   readonly text: HTMLSpanElement;
   placed: boolean;
+  /** Everything the model said for this item, heard or not. */
+  full: string;
+  /** How many characters of it the user heard before cutting in; null while nothing was cut. */
+  heard: number | null;
 }
+
+/** A typical speaking rate, until this call's own replies have shown the voice's. */
+const typicalCharactersPerSecond = 15;
 
 /**
  * The conversation as the model sees it: lines are placed by item id and previous_item_id, so a
@@ -29,6 +36,10 @@ export class Transcript {
   readonly #list: HTMLOListElement;
   readonly #lines = new Map<string, Line>();
   #nextId = 0;
+  /** The assistant's speaking rate, learnt from replies played to the end: where a cut reply stopped. */
+  #charactersPerSecond = typicalCharactersPerSecond;
+  #playing: { readonly responseId: string; readonly since: number } | null = null;
+  readonly #responseItems = new Map<string, readonly string[]>();
 
   constructor(list: HTMLOListElement) {
     this.#list = list;
@@ -53,8 +64,18 @@ export class Transcript {
     } else if (is(event, 'response.output_text.done')) {
       this.#finish(event.item_id, 'assistant', event.text);
     } else if (is(event, 'response.done')) {
+      this.#responseItems.set(event.response.id, event.response.output?.map((item) => item.id) ?? []);
       // Cancelled by the Interrupt button or by the user talking over it (server VAD).
       if (event.response.status === 'cancelled') event.response.output?.forEach((item) => this.markInterrupted(item.id));
+    } else if (is(event, 'conversation.item.truncated')) {
+      // The user cut in, possibly long after the reply was written: keep what was heard, as the model now does.
+      this.#cut(event.item_id, event.audio_end_ms);
+    } else if (is(event, 'output_audio_buffer.started')) {
+      this.#playing = event.response_id === undefined ? null : { responseId: event.response_id, since: performance.now() };
+    } else if (is(event, 'output_audio_buffer.stopped')) {
+      this.#learnRate(event.response_id);
+    } else if (is(event, 'output_audio_buffer.cleared')) {
+      this.#playing = null;
     } else {
       return false;
     }
@@ -87,7 +108,39 @@ export class Transcript {
 
   clear(): void {
     this.#lines.clear();
+    this.#responseItems.clear();
+    this.#playing = null;
     this.#list.replaceChildren();
+  }
+
+  /**
+   * OpenAI reports where playback stopped in milliseconds, not characters: the line is cut at the point
+   * this voice's rate reaches by then, at a word boundary when one is near (not in Chinese or Japanese).
+   */
+  #cut(itemId: string, audioEndMs: number): void {
+    const line = this.#lines.get(itemId);
+    if (line === undefined) return;
+    line.heard = Math.max(0, Math.round((audioEndMs / 1000) * this.#charactersPerSecond));
+    this.#show(line);
+    this.markInterrupted(itemId);
+  }
+
+  /** A reply heard to the end tells how fast this voice speaks: its characters over the time it played. */
+  #learnRate(responseId: string | undefined): void {
+    const playing = this.#playing;
+    this.#playing = null;
+    if (playing === null || playing.responseId !== responseId) return;
+    const seconds = (performance.now() - playing.since) / 1000;
+    const characters = (this.#responseItems.get(playing.responseId) ?? [])
+      .map((id) => this.#lines.get(id))
+      .reduce((sum, line) => sum + (line?.element.dataset['speaker'] === 'assistant' && line.heard === null ? line.full.length : 0), 0);
+    if (seconds < 1 || characters === 0) return;
+    const rate = Math.min(40, Math.max(4, characters / seconds));
+    this.#charactersPerSecond = (this.#charactersPerSecond + rate) / 2;
+  }
+
+  #show(line: Line): void {
+    line.text.textContent = line.heard === null || line.heard >= line.full.length ? line.full : heardPart(line.full, line.heard);
   }
 
   #placeItem(item: ConversationItem, previousId: string | null | undefined): void {
@@ -95,7 +148,7 @@ export class Transcript {
     const line = this.#place(item.id, previousId, speaker);
     // Typed messages arrive complete; audio items wait for their transcript events.
     const typed = item.content?.find((part) => part.type === 'input_text' || part.type === 'text' || part.type === 'output_text');
-    if (speaker !== null && typed?.text !== undefined && line.text.textContent === '') {
+    if (speaker !== null && typed?.text !== undefined && line.full === '') {
       this.#finish(item.id, speaker, typed.text);
     }
   }
@@ -117,14 +170,16 @@ export class Transcript {
 
   #append(itemId: string, speaker: Speaker, delta: string): void {
     const line = this.#lineFor(itemId, speaker);
-    line.text.textContent = (line.text.textContent ?? '') + delta;
+    line.full += delta;
+    this.#show(line);
     line.element.setAttribute('aria-busy', 'true');
     line.element.dataset['state'] = 'streaming';
   }
 
   #finish(itemId: string, speaker: Speaker, text: string): void {
     const line = this.#lineFor(itemId, speaker);
-    line.text.textContent = text;
+    line.full = text;
+    this.#show(line);
     line.element.removeAttribute('aria-busy');
     line.element.dataset['state'] = 'final';
   }
@@ -139,7 +194,7 @@ export class Transcript {
       text.className = 'text';
       element.append(text);
       this.#list.append(element);
-      line = { element, text, placed: false };
+      line = { element, text, placed: false, full: '', heard: null };
       this.#lines.set(itemId, line);
     }
     if (speaker !== null && line.element.hidden) this.#label(line, speaker);
@@ -156,4 +211,11 @@ export class Transcript {
     line.element.dataset['speaker'] = speaker;
     line.element.hidden = false;
   }
+}
+
+/** The first `characters` of `text`, ending at the last word boundary within a few characters before that point. */
+function heardPart(text: string, characters: number): string {
+  const head = text.slice(0, characters);
+  const boundary = head.search(/\s\S*$/);
+  return (boundary > 0 && characters - boundary <= 12 ? head.slice(0, boundary) : head).trimEnd();
 }
