@@ -26,6 +26,8 @@ public sealed class AccessOptions
 
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    public BudgetOptions Budget { get; set; } = new();
+
     // The two session caps are per identity, so they are configured here with the rest of access
     // control; Realtime/SessionRegistry enforces them when a session slot is reserved.
 

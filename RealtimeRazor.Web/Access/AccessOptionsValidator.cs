@@ -46,6 +46,11 @@ public sealed class AccessOptionsValidator(IHostEnvironment environment, IOption
             if (!IPNetwork.TryParse(entry, out _) && !IPAddress.TryParse(entry, out _))
                 failures.Add($"Access:ProxyHeader:TrustedProxies has '{entry}', which is neither an IP address nor a network (e.g. 10.0.0.0/8).");
         }
+        foreach (var (budget, key) in new[] { (options.Budget.PerUserDailyUsd, "Access:Budget:PerUserDailyUsd"), (options.Budget.TotalDailyUsd, "Access:Budget:TotalDailyUsd") })
+        {
+            if (budget <= 0)
+                failures.Add($"{key} must be more than 0 US dollars (was {budget}); leave it unset for no daily cap.");
+        }
         Positive(options.MaxSessionsPerUser, "Access:MaxSessionsPerUser");
         Positive(options.MaxSessions, "Access:MaxSessions");
         Positive(options.SignInDays, "Access:SignInDays");

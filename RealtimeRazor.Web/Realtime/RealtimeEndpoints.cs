@@ -27,10 +27,10 @@ public static class RealtimeEndpoints
             .AddEndpointFilter(RealtimeEndpointFilters.RequireApiKey)
             .AddEndpointFilter(RealtimeEndpointFilters.DescribeUpstreamFailures);
 
-        api.MapPost(Calls, CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
+        api.MapPost(Calls, CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
         api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
         api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
-        api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
+        api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
         return app;
     }
 

@@ -83,6 +83,10 @@ public sealed class RealtimeOptions
         // OpenAI's published list prices when this was written; override them in configuration.
         ["gpt-realtime"] = new() { AudioInput = 32m, AudioOutput = 64m, TextInput = 4m, TextOutput = 16m, CachedInput = 0.4m },
         ["gpt-realtime-mini"] = new() { AudioInput = 10m, AudioOutput = 20m, TextInput = 0.6m, TextOutput = 2.4m, CachedInput = 0.3m },
+        ["gpt-realtime-2"] = new() { AudioInput = 32m, AudioOutput = 64m, TextInput = 4m, TextOutput = 24m, CachedInput = 0.4m },
+        // No separate list price was found for these two: gpt-realtime-2's and the mini's text and cached rates are assumed.
+        ["gpt-realtime-2.1"] = new() { AudioInput = 32m, AudioOutput = 64m, TextInput = 4m, TextOutput = 24m, CachedInput = 0.4m },
+        ["gpt-realtime-2.1-mini"] = new() { AudioInput = 10m, AudioOutput = 20m, TextInput = 0.6m, TextOutput = 2.4m, CachedInput = 0.3m },
     };
 
     public RealtimePreset? FindPreset(string name) =>
@@ -106,4 +110,12 @@ public sealed class ModelPrice
     public decimal TextInput { get; set; }
     public decimal TextOutput { get; set; }
     public decimal CachedInput { get; set; }
+
+    /// <summary>What <paramref name="usage"/> costs in US dollars, as OpenAI bills it (the page's estimate follows the same rule).</summary>
+    public decimal Cost(TokenUsage usage) =>
+        ((usage.InputAudio - usage.CachedAudio) * AudioInput
+         + (usage.InputText - usage.CachedText) * TextInput
+         + (usage.CachedAudio + usage.CachedText) * CachedInput
+         + usage.OutputAudio * AudioOutput
+         + usage.OutputText * TextOutput) / 1_000_000m;
 }
