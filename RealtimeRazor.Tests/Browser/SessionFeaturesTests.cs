@@ -248,4 +248,33 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
         await Expect(settings).ToBeHiddenAsync();
         await Expect(limit).ToBeHiddenAsync();
     }
+    [Fact]
+    public async Task A_remote_tool_call_that_needs_approval_is_put_to_the_user_and_the_answer_goes_back_to_OpenAI()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        await voice.SendEventsAsync(
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "mcpr_1", type = "mcp_approval_request", server_label = "docs", name = "search", arguments = "{\"query\":\"opening hours\"}" } },
+            new { type = "conversation.item.added", previous_item_id = "mcpr_1", item = new { id = "mcpr_2", type = "mcp_approval_request", server_label = "docs", name = "delete_page", arguments = "{\"page\":\"home\"}" } },
+            new { type = "conversation.item.done", previous_item_id = "mcpr_1", item = new { id = "mcpr_2", type = "mcp_approval_request", server_label = "docs", name = "delete_page", arguments = "{\"page\":\"home\"}" } });
+
+        var approvals = voice.Page.GetByRole(AriaRole.List, new() { Name = "Tool calls waiting for your approval" });
+        var requests = approvals.GetByRole(AriaRole.Listitem);
+        await Expect(requests).ToHaveCountAsync(2);
+        var search = requests.Filter(new() { HasText = "Allow search on docs?" });
+        await Expect(search).ToContainTextAsync("opening hours");
+        await search.GetByRole(AriaRole.Button, new() { Name = "Allow" }).ClickAsync();
+        await requests.Filter(new() { HasText = "Allow delete_page on docs?" }).GetByRole(AriaRole.Button, new() { Name = "Deny" }).ClickAsync();
+
+        await voice.WaitForClientEventAsync("conversation.item.create", 2);
+        var answers = (await voice.ClientEventsAsync("conversation.item.create")).Select(e => e.GetProperty("item")).ToList();
+        Assert.All(answers, answer => Assert.Equal("mcp_approval_response", answer.GetProperty("type").GetString()));
+        Assert.Equal(
+            [("mcpr_1", true), ("mcpr_2", false)],
+            answers.Select(answer => (answer.GetProperty("approval_request_id").GetString(), answer.GetProperty("approve").GetBoolean())));
+        await Expect(voice.Page.Locator("#mcp-approvals")).ToBeHiddenAsync();
+        // No empty speaker lines for the requests in the transcript.
+        await Expect(voice.TranscriptLines).ToHaveCountAsync(0);
+    }
 }

@@ -77,6 +77,9 @@ public sealed class RealtimeOptions
     /// <summary>Kept short enough to travel in a query string whatever the script (a CJK character is 9 bytes encoded).</summary>
     public const int MaxCustomInstructions = 600;
 
+    /// <summary>Remote MCP servers offered to the model in every session (see <see cref="McpServerOptions"/>).</summary>
+    public List<McpServerOptions> McpServers { get; set; } = [];
+
     /// <summary>USD per million tokens by model id, for the page's running cost estimate.</summary>
     public Dictionary<string, ModelPrice> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -16,6 +16,7 @@ public sealed partial class RealtimeOptionsValidator : IValidateOptions<Realtime
         if (!Enum.IsDefined(options.Negotiation))
             failures.Add("Realtime:Negotiation must be Relay or Direct.");
         ValidatePresets(options, failures);
+        ValidateMcpServers(options, failures);
         foreach (var (model, price) in options.Prices)
         {
             foreach (var (field, value) in new[] { ("AudioInput", price.AudioInput), ("AudioOutput", price.AudioOutput), ("TextInput", price.TextInput), ("TextOutput", price.TextOutput), ("CachedInput", price.CachedInput) })
@@ -46,6 +47,30 @@ public sealed partial class RealtimeOptionsValidator : IValidateOptions<Realtime
                 failures.Add($"{key}:Instructions must be at most 16000 characters.");
         }
     }
+
+    private static void ValidateMcpServers(RealtimeOptions options, List<string> failures)
+    {
+        var labels = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var index = 0; index < options.McpServers.Count; index++)
+        {
+            var server = options.McpServers[index];
+            var key = $"Realtime:McpServers:{index}";
+            if (!McpLabel().IsMatch(server.Label))
+                failures.Add($"{key}:Label must be 1-64 letters, digits, '-' or '_' (was '{server.Label}').");
+            else if (!labels.Add(server.Label))
+                failures.Add($"{key}:Label '{server.Label}' is used by more than one MCP server; labels must be unique.");
+            // OpenAI connects to it from the internet, with the Authorization given here.
+            if (server.ServerUrl is not { IsAbsoluteUri: true, Scheme: "https" } || !string.IsNullOrEmpty(server.ServerUrl.UserInfo))
+                failures.Add($"{key}:ServerUrl must be an https URL without a user name or password (put a token in {key}:Authorization).");
+            if (!McpServerOptions.ApprovalModes.Contains(server.RequireApproval))
+                failures.Add($"{key}:RequireApproval must be one of {string.Join(", ", McpServerOptions.ApprovalModes)} (was '{server.RequireApproval}').");
+            if (server.AllowedTools is { } tools && tools.Any(string.IsNullOrWhiteSpace))
+                failures.Add($"{key}:AllowedTools must not hold an empty name.");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex McpLabel();
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex PresetName();

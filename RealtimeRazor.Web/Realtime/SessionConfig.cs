@@ -19,7 +19,32 @@ public static class SessionConfig
 {
     public static JsonObject Build(RealtimeOptions options) => Build(options, SessionSettings.From(options));
 
-    public static JsonObject Build(RealtimeOptions options, SessionSettings settings) => new()
+    public static JsonObject Build(RealtimeOptions options, SessionSettings settings)
+    {
+        var session = WithoutTools(options, settings);
+        if (options.McpServers.Count > 0)
+            session["tools"] = new JsonArray([.. options.McpServers.Select(McpTool)]);
+        return session;
+    }
+
+    /// <summary>OpenAI's <c>mcp</c> tool: OpenAI lists the server's tools and calls them; approvals go through the page.</summary>
+    private static JsonObject McpTool(McpServerOptions server)
+    {
+        var tool = new JsonObject
+        {
+            ["type"] = "mcp",
+            ["server_label"] = server.Label,
+            ["server_url"] = server.ServerUrl?.AbsoluteUri,
+            ["require_approval"] = server.RequireApproval,
+        };
+        if (server.AllowedTools is { } allowed)
+            tool["allowed_tools"] = new JsonArray([.. allowed.Select(name => JsonValue.Create(name))]);
+        if (!string.IsNullOrEmpty(server.Authorization))
+            tool["authorization"] = server.Authorization;
+        return tool;
+    }
+
+    private static JsonObject WithoutTools(RealtimeOptions options, SessionSettings settings) => new()
     {
         ["type"] = "realtime",
         ["model"] = options.Model,

@@ -1,3 +1,4 @@
+import type { McpApprovals } from './approvals.js';
 import type { ConversationControls } from './controls.js';
 import type { DevicePicker } from './devices.js';
 import { SessionError } from './errors.js';
@@ -26,11 +27,14 @@ interface CallModules {
   readonly RealtimeSession: typeof RealtimeSession;
   readonly Waveform: typeof Waveform;
   readonly SessionInfo: typeof SessionInfo;
+  readonly McpApprovals: typeof McpApprovals;
 }
 
 async function loadCallModules(): Promise<CallModules> {
-  const [session, waveform, info] = await Promise.all([import('./session.js'), import('./waveform.js'), import('./session-info.js')]);
-  return { RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo };
+  const [session, waveform, info, approvals] = await Promise.all([
+    import('./session.js'), import('./waveform.js'), import('./session-info.js'), import('./approvals.js'),
+  ]);
+  return { RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo, McpApprovals: approvals.McpApprovals };
 }
 
 /** The elements the call itself drives. */
@@ -42,6 +46,8 @@ export interface CallElements {
   /** What OpenAI says is in force, and rate-limit warnings: shown from the first call on. */
   readonly settings: HTMLElement;
   readonly rateLimit: HTMLElement;
+  /** Where the user allows or denies a remote MCP tool call. */
+  readonly approvals: HTMLUListElement;
   readonly preset: HTMLSelectElement | null;
   readonly instructions: HTMLTextAreaElement | null;
   readonly audio: HTMLAudioElement;
@@ -102,6 +108,7 @@ export class Call {
   readonly #loading: Promise<CallModules>;
   #loaded: CallModules | null = null;
   #sessionInfo: SessionInfo | null = null;
+  #approvals: McpApprovals | null = null;
   #state: CallState = { kind: 'idle', resumable: false };
 
   constructor(config: PageConfig, elements: CallElements, parts: CallParts) {
@@ -156,6 +163,8 @@ export class Call {
       // Events can arrive while the session is still starting: what they say goes to a cleared panel.
       this.#sessionInfo ??= new modules.SessionInfo(this.#elements.settings, this.#elements.rateLimit);
       this.#sessionInfo.clear();
+      this.#approvals ??= new modules.McpApprovals(this.#elements.approvals);
+      this.#approvals.clear();
       return { modules, session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
         onEvent: (event) => this.#onEvent(event),
         onSent: (event) => this.#onSent(event),
@@ -177,6 +186,7 @@ export class Call {
       const waveforms = new CallWaveforms(this.#elements, audio, session, modules.Waveform);
       controls.setTurnDetection(this.#turnDetection());
       controls.attach(session);
+      this.#approvals?.attach((event) => session.send(event));
       carryOver(session, carried);
       this.#setState({ kind: 'connected', session, audio, waveforms });
       timeLimit.start(() => void this.#fail(t('err.timeLimit', { minutes: timeLimit.minutes }), false));
@@ -220,6 +230,7 @@ export class Call {
       case 'connected':
         this.#parts.timeLimit.stop();
         this.#parts.controls.detach();
+        this.#approvals?.detach();
         state.waveforms.dispose();
         await Promise.all([state.session.close(), state.audio.close().catch(() => undefined)]);
         return;
@@ -233,6 +244,7 @@ export class Call {
     eventLog.add('in', event.type);
     transcript.apply(event);
     this.#sessionInfo?.apply(event);
+    this.#approvals?.apply(event);
     controls.onServerEvent(event);
     if (is(event, 'response.done') && event.response.usage) usage.add(event.response.usage);
   }

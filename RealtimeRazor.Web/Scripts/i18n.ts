@@ -15,7 +15,7 @@ const keys = [
   'err.unreachableServer', 'err.unreachableOpenAI', 'err.badAnswer', 'err.badSecret', 'err.serverStatus',
   'err.secretRefused', 'err.busyRetry', 'err.busy', 'err.unavailable', 'err.refused',
   'inForce', 'inForce.voice', 'inForce.pushToTalk', 'inForce.voiceActivity', 'inForce.model',
-  'rateLimitNear', 'limit.requests', 'limit.tokens',
+  'rateLimitNear', 'limit.requests', 'limit.tokens', 'mcp.ask', 'mcp.allow', 'mcp.deny',
 ] as const;
 
 export type StringKey = (typeof keys)[number];

@@ -58,6 +58,7 @@ const call = new Call(pageConfig, {
   alert: element('error', HTMLElement),
   settings: element('session-settings', HTMLElement),
   rateLimit: element('rate-limit', HTMLElement),
+  approvals: element('mcp-approvals', HTMLUListElement),
   preset: optionalElement('preset', HTMLSelectElement),
   instructions: optionalElement('instructions', HTMLTextAreaElement),
   audio,

@@ -12,6 +12,10 @@ export interface ConversationItem {
   readonly type: string;
   readonly role?: 'user' | 'assistant' | 'system';
   readonly content?: ReadonlyArray<{ readonly type: string; readonly text?: string; readonly transcript?: string | null }>;
+  /** Tool items: the tool's name and its arguments as JSON text; MCP items also name their server. */
+  readonly name?: string;
+  readonly arguments?: string;
+  readonly server_label?: string;
 }
 
 /** `response.usage`: cached tokens are a part of the input tokens, billed at a lower rate. */
@@ -99,12 +103,19 @@ export interface ClientMessageItem {
   readonly content: ReadonlyArray<{ readonly type: 'input_text' | 'output_text'; readonly text: string }>;
 }
 
+/** The user's answer to an `mcp_approval_request` item. */
+export interface McpApprovalResponse {
+  readonly type: 'mcp_approval_response';
+  readonly approval_request_id: string;
+  readonly approve: boolean;
+}
+
 /** The GA client events the page sends, by type: a misspelt event type or field does not compile. */
 export interface ClientEvents {
   'session.update': { session: { type: 'realtime'; audio: { input: { turn_detection: TurnDetection } } } };
   'input_audio_buffer.commit': object;
   'input_audio_buffer.clear': object;
-  'conversation.item.create': { item: ClientMessageItem };
+  'conversation.item.create': { item: ClientMessageItem | McpApprovalResponse };
   'response.create': object;
   'response.cancel': object;
   'output_audio_buffer.clear': object;
