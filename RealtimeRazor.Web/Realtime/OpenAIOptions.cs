@@ -57,7 +57,7 @@ public sealed class OpenAIOptions
     /// Where the browser posts its own offer (Direct mode). Azure's <c>webrtcfilter=on</c> keeps the
     /// instructions and tool traffic off the browser's data channel.
     /// </summary>
-    public string BrowserCallsUrl => Provider == UpstreamProvider.Azure ? CallsUrl + "?webrtcfilter=on" : CallsUrl.ToString();
+    public string? BrowserCallsUrl => Provider == UpstreamProvider.Azure && CallsUrl is { } calls ? calls + "?webrtcfilter=on" : CallsUrl?.ToString();
 
     /// <summary>The upstream's name as users and logs see it.</summary>
     public string ProviderName => Provider == UpstreamProvider.Azure ? "Azure OpenAI" : "OpenAI";
