@@ -59,8 +59,10 @@ public sealed partial class EntraIdAuthentication(TokenCredential credential, Ti
     private static readonly TokenRequestContext Request = new([AzureScope]);
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private AccessToken? _token;
-    private DateTimeOffset _refreshAt;
+    /// <summary>Replaced whole, never changed: calls read it without the lock and must not see half of one.</summary>
+    private volatile CachedToken? _cached;
+
+    private sealed record CachedToken(AccessToken Token, DateTimeOffset RefreshAt);
 
     public override async ValueTask<(string Name, string Value)> HeaderAsync(CancellationToken cancellationToken)
     {
@@ -70,21 +72,20 @@ public sealed partial class EntraIdAuthentication(TokenCredential credential, Ti
 
     private async ValueTask<AccessToken> TokenAsync(CancellationToken cancellationToken)
     {
-        if (_token is { } cached && time.GetUtcNow() < _refreshAt)
-            return cached;
+        if (_cached is { } cached && time.GetUtcNow() < cached.RefreshAt)
+            return cached.Token;
 
         await _refresh.WaitAsync(cancellationToken);
         try
         {
             // Another call may have refreshed it while this one waited.
             var now = time.GetUtcNow();
-            if (_token is { } fresh && now < _refreshAt)
-                return fresh;
+            if (_cached is { } fresh && now < fresh.RefreshAt)
+                return fresh.Token;
             try
             {
                 var token = await credential.GetTokenAsync(Request, cancellationToken);
-                _token = token;
-                _refreshAt = RefreshTime(token, now);
+                _cached = new CachedToken(token, RefreshTime(token, now));
                 Log.TokenObtained(logger, credential.GetType().Name, token.ExpiresOn);
                 return token;
             }
@@ -93,8 +94,8 @@ public sealed partial class EntraIdAuthentication(TokenCredential credential, Ti
                 // The credential's message can be long and name local accounts: kept below Information.
                 Log.SignInFailed(logger, credential.GetType().Name, ex.GetType().Name);
                 Log.SignInFailure(logger, ex.Message);
-                if (_token is { } stillValid && stillValid.ExpiresOn - now > UsableMargin)
-                    return stillValid;
+                if (_cached is { } stillValid && stillValid.Token.ExpiresOn - now > UsableMargin)
+                    return stillValid.Token;
                 throw new UpstreamException(UpstreamFailure.SignInFailed, inner: ex);
             }
         }
