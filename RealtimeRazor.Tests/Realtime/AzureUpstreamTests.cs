@@ -112,6 +112,7 @@ public sealed class AzureUpstreamTests : IDisposable
         var fields = await Multipart.ReadFieldsAsync(contentType, request.Body!);
         Assert.Equal(TestData.Offer, fields["sdp"]);
         Assert.Equal(Deployment, JsonNode.Parse(fields["session"])!["model"]!.GetValue<string>());
+        Assert.DoesNotContain(_logs.Lines, line => line.Contains(AzureKey, StringComparison.Ordinal));
     }
 
     [Fact]
