@@ -95,9 +95,10 @@ public sealed class VoiceHarness : IAsyncDisposable
     /// <param name="headers">Sent by the user's browser with every request (e.g. an auth proxy's user header).</param>
     public static async Task<VoiceHarness> StartAsync(
         IBrowser browser, IDictionary<string, string?>? settings = null, BrowserNewContextOptions? userOptions = null,
-        bool throughNginx = false, LogCapture? logs = null, IDictionary<string, string>? headers = null, bool openPage = true)
+        bool throughNginx = false, LogCapture? logs = null, IDictionary<string, string>? headers = null, bool openPage = true,
+        string openAIPathBase = "/v1")
     {
-        var openAI = new FakeOpenAI();
+        var openAI = new FakeOpenAI(pathBase: openAIPathBase);
         ServePeerPage(openAI);
         var app = new AppFactory(openAI, settings, logs: logs);
         var appUrl = app.StartKestrel();

@@ -39,8 +39,15 @@ public sealed class FakeOpenAI : IDisposable
     /// <summary>With <c>tls</c>: the self-signed certificate it serves https with, as OpenAI serves it (AppFactory trusts it).</summary>
     public X509Certificate2? Certificate { get; }
 
-    public FakeOpenAI(bool tls = false)
+    /// <summary>Where Azure OpenAI serves its GA Realtime interface: <c>https://{resource}.openai.azure.com/openai/v1</c>.</summary>
+    public const string AzurePathBase = "/openai/v1";
+
+    private readonly string _pathBase;
+
+    /// <param name="pathBase">The API's root path: OpenAI's <c>/v1</c>, or Azure's <see cref="AzurePathBase"/>.</param>
+    public FakeOpenAI(bool tls = false, string pathBase = "/v1")
     {
+        _pathBase = pathBase;
         Certificate = tls ? SelfSignedForLoopback() : null;
         Server = WireMockServer.Start(new WireMockServerSettings
         {
@@ -56,20 +63,20 @@ public sealed class FakeOpenAI : IDisposable
                 return next(context);
             }),
         });
-        Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
+        Server.Given(Request.Create().WithPath(pathBase + "/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithCallback(async request => new ResponseMessage
             {
                 StatusCode = 201,
                 Headers = new Dictionary<string, WireMockList<string>>
                 {
                     ["Content-Type"] = new("application/sdp"),
-                    ["Location"] = new($"/v1/realtime/calls/{CallId}"),
+                    ["Location"] = new($"{pathBase}/realtime/calls/{CallId}"),
                     // Readable cross-origin, as from OpenAI: its browser SDK takes the call id from a page's own SDP post.
                     ["Access-Control-Expose-Headers"] = new("Location"),
                 },
                 BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = await _answer(await OfferFrom(request)) },
             }));
-        Server.Given(Request.Create().WithPath("/v1/realtime/client_secrets").UsingPost()).AtPriority(DefaultPriority)
+        Server.Given(Request.Create().WithPath(pathBase + "/realtime/client_secrets").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
                 .WithBody(JsonSerializer.Serialize(new
                 {
@@ -77,11 +84,11 @@ public sealed class FakeOpenAI : IDisposable
                     expires_at = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds(),
                     session = new { type = "realtime", model = "gpt-realtime" },
                 })));
-        Server.Given(Request.Create().WithPath("/v1/realtime/calls/*/hangup").UsingPost()).AtPriority(DefaultPriority)
+        Server.Given(Request.Create().WithPath(pathBase + "/realtime/calls/*/hangup").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithStatusCode(200));
     }
 
-    public string BaseUrl => Server.Url + "/v1";
+    public string BaseUrl => Server.Url + _pathBase;
 
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
     public void AnswerCallsWith(Func<CallOffer, Task<string>> answer) => _answer = answer;
@@ -97,11 +104,11 @@ public sealed class FakeOpenAI : IDisposable
             response = response.WithHeader(name, value);
         if (delay is { } wait)
             response = response.WithDelay(wait);
-        Server.Given(Request.Create().WithPath("/v1" + path).UsingAnyMethod()).AtPriority(ScriptedPriority).RespondWith(response);
+        Server.Given(Request.Create().WithPath(_pathBase + path).UsingAnyMethod()).AtPriority(ScriptedPriority).RespondWith(response);
     }
 
     public IReadOnlyList<ILogEntry> Requests(string path) =>
-        Server.LogEntries.Where(entry => entry.RequestMessage?.Path == "/v1" + path && entry.RequestMessage.Method != "OPTIONS").ToList();
+        Server.LogEntries.Where(entry => entry.RequestMessage?.Path == _pathBase + path && entry.RequestMessage.Method != "OPTIONS").ToList();
 
     public IReadOnlyList<ILogEntry> AllRequests => Server.LogEntries.ToList();
 
@@ -116,7 +123,7 @@ public sealed class FakeOpenAI : IDisposable
     {
         lock (_arrivals)
             return [.. _arrivals
-                .Where(arrival => path is null || (arrival.Path == "/v1" + path && arrival.Method != "OPTIONS"))
+                .Where(arrival => path is null || (arrival.Path == _pathBase + path && arrival.Method != "OPTIONS"))
                 .Select(arrival => $"{arrival.Method} {arrival.Path}")];
     }
 

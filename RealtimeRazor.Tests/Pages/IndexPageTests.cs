@@ -36,6 +36,7 @@ public sealed class IndexPageTests
             ["Realtime:PreNegotiatedDataChannel"] = setting,
             ["Realtime:Negotiation"] = mode,
             ["OpenAI:BaseUrl"] = baseUrl,
+            ["OpenAI:Provider"] = baseUrl.Contains(".openai.azure.com", StringComparison.Ordinal) ? "Azure" : "OpenAI",
         });
 
         var html = await app.Client.GetStringAsync("/");

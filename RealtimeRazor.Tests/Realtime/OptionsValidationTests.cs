@@ -62,6 +62,8 @@ public sealed class OptionsValidationTests
     [InlineData("OpenAI:ApiKey", " sk-test-leading-space")]
     [InlineData("OpenAI:ApiKey", "sk-test-trailing-newline\n")]
     [InlineData("OpenAI:ApiKey", "sk-test-trailing-tab\t")]
+    // An Azure endpoint needs OpenAI:Provider Azure (its authentication, caps and event filter).
+    [InlineData("OpenAI:BaseUrl", "https://example.openai.azure.com/openai/v1/")]
     public void A_bad_value_is_refused_with_a_message_naming_its_key(string key, string value)
     {
         var message = StartupMessage(key, value);
@@ -95,7 +97,6 @@ public sealed class OptionsValidationTests
     [InlineData("Realtime:ClientSecretSeconds", "10")]
     [InlineData("Realtime:ClientSecretSeconds", "7200")]
     [InlineData("OpenAI:BaseUrl", "http://localhost:8080/v1")]
-    [InlineData("OpenAI:BaseUrl", "https://example.openai.azure.com/openai/v1/")]
     [InlineData("OpenAI:TimeoutSeconds", "1")]
     [InlineData("OpenAI:TimeoutSeconds", "120")]
     [InlineData("OpenAI:ApiKey", "")]

@@ -27,7 +27,7 @@ public static class HealthExtensions
     private sealed class ConfigurationHealthCheck(IOptions<OpenAIOptions> openAI) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(openAI.Value.HasApiKey
+            Task.FromResult(openAI.Value.CanAuthenticate
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy("No OpenAI API key is configured (OpenAI__ApiKey)."));
     }

@@ -42,6 +42,7 @@ public enum ProblemCode
     UpstreamTimeout,
     UpstreamInvalidAnswer,
     UpstreamUnavailable,
+    UpstreamSignInFailed,
 }
 
 /// <summary>
@@ -182,6 +183,7 @@ public sealed partial class Refusal : IResult
         ProblemCode.UpstreamTimeout => new(StatusCodes.Status504GatewayTimeout, "OpenAI did not answer in time", [], []),
         ProblemCode.UpstreamInvalidAnswer => new(StatusCodes.Status502BadGateway, "OpenAI sent an answer this app cannot use", [], []),
         ProblemCode.UpstreamUnavailable => new(StatusCodes.Status502BadGateway, "OpenAI is unavailable", [], []),
+        ProblemCode.UpstreamSignInFailed => new(StatusCodes.Status502BadGateway, "Could not sign in to Azure", [], []),
     };
 #pragma warning restore CS8524
 }

@@ -96,6 +96,9 @@ public static class UiStrings
         ["cost"] = "Estimated cost",
         ["costUnknown"] = "no price configured for this model",
         ["eventLog"] = "Event log",
+        ["upstream.openAI"] = "Served by OpenAI, model {model}",
+        ["upstream.azure"] = "Served by Azure OpenAI, deployment {deployment}",
+        ["azureSessionCap"] = "Azure OpenAI ends every session after 30 minutes, so a session here lasts at most {minutes} minutes.",
         ["footer"] = "Voice: {voice} · Negotiation: {negotiation}",
         ["err.connect"] = "Something went wrong while connecting. Try again.",
         ["timeLeft"] = "Time left {time}",
@@ -162,6 +165,7 @@ public static class UiStrings
         ["problem.upstream_timeout"] = "OpenAI took too long to answer. Check your connection and try again.",
         ["problem.upstream_invalid_answer"] = "OpenAI's answer was not a valid session description. Try again in a moment.",
         ["problem.upstream_unavailable"] = "OpenAI could not be reached or had an error. Try again in a moment.",
+        ["problem.upstream_sign_in_failed"] = "The site could not sign in to Azure OpenAI. Try again in a moment; if it keeps failing, the site owner should check the server log.",
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<string, string> Japanese = new Dictionary<string, string>
@@ -238,6 +242,9 @@ public static class UiStrings
         ["cost"] = "推定料金",
         ["costUnknown"] = "このモデルの料金が設定されていません",
         ["eventLog"] = "イベントログ",
+        ["upstream.openAI"] = "提供元：OpenAI（モデル {model}）",
+        ["upstream.azure"] = "提供元：Azure OpenAI（デプロイ {deployment}）",
+        ["azureSessionCap"] = "Azure OpenAI はすべてのセッションを 30 分で終了するため、ここでのセッションは最長 {minutes} 分です。",
         ["footer"] = "声：{voice} · ネゴシエーション：{negotiation}",
         ["err.connect"] = "接続中に問題が発生しました。もう一度お試しください。",
         ["timeLeft"] = "残り時間 {time}",
@@ -304,6 +311,7 @@ public static class UiStrings
         ["problem.upstream_timeout"] = "OpenAI の応答に時間がかかりすぎました。接続を確認して、もう一度お試しください。",
         ["problem.upstream_invalid_answer"] = "OpenAI の応答は有効なセッション記述ではありませんでした。少し待ってからもう一度お試しください。",
         ["problem.upstream_unavailable"] = "OpenAI に接続できないか、OpenAI でエラーが発生しました。少し待ってからもう一度お試しください。",
+        ["problem.upstream_sign_in_failed"] = "サイトが Azure OpenAI にサインインできませんでした。少し待ってからもう一度お試しください。続く場合は、サイトの管理者がサーバーのログを確認する必要があります。",
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<string, string> SimplifiedChinese = new Dictionary<string, string>
@@ -380,6 +388,9 @@ public static class UiStrings
         ["cost"] = "估算费用",
         ["costUnknown"] = "未为此模型配置价格",
         ["eventLog"] = "事件日志",
+        ["upstream.openAI"] = "服务提供方：OpenAI，模型 {model}",
+        ["upstream.azure"] = "服务提供方：Azure OpenAI，部署 {deployment}",
+        ["azureSessionCap"] = "Azure OpenAI 会在 30 分钟后结束每个会话，因此这里的会话最长 {minutes} 分钟。",
         ["footer"] = "声音：{voice} · 协商方式：{negotiation}",
         ["err.connect"] = "连接时出现问题。请重试。",
         ["timeLeft"] = "剩余时间 {time}",
@@ -446,6 +457,7 @@ public static class UiStrings
         ["problem.upstream_timeout"] = "OpenAI 响应超时。请检查网络连接后重试。",
         ["problem.upstream_invalid_answer"] = "OpenAI 的应答不是有效的会话描述。请稍后重试。",
         ["problem.upstream_unavailable"] = "无法连接到 OpenAI，或 OpenAI 出现错误。请稍后重试。",
+        ["problem.upstream_sign_in_failed"] = "本站无法登录 Azure OpenAI。请稍后重试；如果持续失败，网站管理员需要检查服务器日志。",
     }.ToFrozenDictionary();
 
     public static readonly IReadOnlyDictionary<string, FrozenDictionary<string, string>> ByCulture = new Dictionary<string, FrozenDictionary<string, string>>

@@ -14,7 +14,10 @@ public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<Realtime
     /// <summary>The passcode name of a signed-in user, who can then sign out.</summary>
     public string? SignedInAs => access.Value.Mode == AccessMode.Passcode ? User.Identity?.Name : null;
 
-    public bool HasApiKey => openAI.Value.HasApiKey;
+    /// <summary>The server can authenticate upstream (a key, or Entra ID with Azure); without it Connect stays disabled.</summary>
+    public bool HasApiKey => openAI.Value.CanAuthenticate;
+
+    public OpenAIOptions Upstream => openAI.Value;
 
     public RealtimeOptions Realtime => realtime.Value;
 
@@ -32,7 +35,7 @@ public sealed class IndexModel(IOptions<OpenAIOptions> openAI, IOptions<Realtime
         presets = new[] { ("", SessionSettings.From(Realtime)) }
             .Concat(Realtime.Presets.Select(preset => (preset.Name, SessionSettings.From(Realtime, preset))))
             .Select(choice => new { name = choice.Item1, turnDetection = SessionConfig.TurnDetection(choice.Item2.TurnDetection) }),
-        price = Realtime.Prices.TryGetValue(Realtime.Model, out var price) ? price : null,
+        price = Realtime.Prices.TryGetValue(Realtime.PricedModel, out var price) ? price : null,
     }, JsonOptions);
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

@@ -13,10 +13,11 @@ public sealed record CallAnswer(string Sdp, string? CallId);
 public sealed record ClientSecret(string Value, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// OpenAI's Realtime HTTP calls, made with the server key. Nothing here retries: a retried SDP offer
+/// The Realtime HTTP calls (OpenAI's, or Azure OpenAI's same-shaped GA paths), made with the server's
+/// credentials. Nothing here retries: a retried SDP offer
 /// would start a second, billed session.
 /// </summary>
-public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenAIOptions> options, ILogger<OpenAIRealtimeClient> logger)
+public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenAIOptions> options, UpstreamAuthentication authentication, ILogger<OpenAIRealtimeClient> logger)
 {
     private static readonly MediaTypeHeaderValue SdpType = new("application/sdp");
 
@@ -84,7 +85,6 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.ApiKey);
         // HTTP/2 where the upstream offers it (api.openai.com does): concurrent calls share one warm TLS
         // connection instead of each opening its own. Plain-http upstreams (test fakes) get HTTP/1.1.
         request.Version = HttpVersion.Version20;
@@ -96,6 +96,8 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
         HttpResponseMessage response;
         try
         {
+            // Inside the timeout: an Entra ID sign-in that hangs must not hold the browser forever.
+            await authentication.ApplyAsync(request, timeout.Token);
             response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -120,6 +122,8 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
             {
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new UpstreamException(UpstreamFailure.KeyRefused, code),
                 HttpStatusCode.TooManyRequests => new UpstreamException(UpstreamFailure.RateLimited, code, RetryAfter(response)),
+                // Azure answers 404 for a deployment name it does not know: a configuration error, not a missing call.
+                HttpStatusCode.NotFound when code == AzureDeploymentNotFound => new UpstreamException(UpstreamFailure.Rejected, code),
                 HttpStatusCode.NotFound => new UpstreamException(UpstreamFailure.NotFound, code),
                 >= HttpStatusCode.InternalServerError => new UpstreamException(UpstreamFailure.Unavailable, code),
                 _ => new UpstreamException(UpstreamFailure.Rejected, code),
@@ -145,14 +149,25 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
         return CallIdPattern().IsMatch(last) ? last : null;
     }
 
+    private const string AzureDeploymentNotFound = "DeploymentNotFound";
+
+    /// <summary>
+    /// <c>Retry-After</c>, or Azure's finer <c>retry-after-ms</c> when that is all there is.
+    /// </summary>
     private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
         { Delta: { } delta } => delta,
         { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
-        _ => null,
+        _ => response.Headers.TryGetValues("retry-after-ms", out var values)
+            && double.TryParse(values.FirstOrDefault(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            && ms >= 0 ? TimeSpan.FromSeconds(Math.Ceiling(ms / 1000)) : null,
     };
 
-    /// <summary>Only the machine-readable code is kept: OpenAI's messages can quote part of the key.</summary>
+    /// <summary>
+    /// Only the machine-readable code is kept: the messages can quote part of the key. OpenAI writes
+    /// <c>{"error":{"code":"snake_case"}}</c>; Azure the same shape with PascalCase codes
+    /// (<c>DeploymentNotFound</c>) or the status as a string (<c>"401"</c>), which says nothing more.
+    /// </summary>
     private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
@@ -161,8 +176,10 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
             return json.RootElement.TryGetProperty("error", out var error)
                 && error.ValueKind == JsonValueKind.Object
                 && error.TryGetProperty("code", out var code)
+                && code.ValueKind == JsonValueKind.String
                 && code.GetString() is { } text
-                && SafeCode().IsMatch(text) ? text : null;
+                && SafeCode().IsMatch(text)
+                && !text.All(char.IsAsciiDigit) ? text : null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or HttpRequestException)
         {
@@ -170,7 +187,7 @@ public sealed partial class OpenAIRealtimeClient(HttpClient http, IOptions<OpenA
         }
     }
 
-    [GeneratedRegex("^[a-z0-9_.]{1,64}$")]
+    [GeneratedRegex("^[A-Za-z0-9_.]{1,64}$")]
     private static partial Regex SafeCode();
 
     /// <summary>Log lines carry statuses, codes and call ids only: never bodies, keys or SDP.</summary>

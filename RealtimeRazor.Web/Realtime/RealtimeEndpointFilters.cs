@@ -16,7 +16,7 @@ public static class RealtimeEndpointFilters
     public static async ValueTask<object?> RequireApiKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<OpenAIOptions>>().Value;
-        return options.HasApiKey
+        return options.CanAuthenticate
             ? await next(context)
             : Refusal.Of(ProblemCode.ApiKeyMissing);
     }

@@ -80,7 +80,7 @@ public static class RealtimeEndpoints
         var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
         lease.Keep();
         audit.ClientSecretIssued(identity);
-        return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.CallsUrl, slot = lease.Id });
+        return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.BrowserCallsUrl, slot = lease.Id });
     }
 
     /// <summary>

@@ -18,8 +18,17 @@ public sealed class RealtimeOptions
     public static readonly IReadOnlyList<string> Voices = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"];
     public static readonly IReadOnlyList<string> TurnDetectionModes = ["server_vad", "semantic_vad", "none"];
 
+    /// <summary>The model id; with Azure OpenAI, the <b>deployment name</b>.</summary>
     [Required(ErrorMessage = "Realtime:Model is required.")]
     public string Model { get; set; } = "gpt-realtime";
+
+    /// <summary>
+    /// The model whose price the cost estimate uses (a key of <see cref="Prices"/>). Unset, it is
+    /// <see cref="Model"/>: an Azure deployment is billed like the model it deploys, whatever its name.
+    /// </summary>
+    public string? PriceModel { get; set; }
+
+    public string PricedModel => string.IsNullOrEmpty(PriceModel) ? Model : PriceModel;
 
     [Required(ErrorMessage = "Realtime:Voice is required.")]
     public string Voice { get; set; } = "marin";
@@ -47,10 +56,23 @@ public sealed class RealtimeOptions
     /// <summary>
     /// A hard cap on one session's length, which bounds its cost: the page ends the session itself and
     /// the server hangs the call up when it is over (in Direct mode, a call the page has reported).
-    /// OpenAI's own cap is 60 minutes.
+    /// OpenAI's own cap is 60 minutes; Azure OpenAI's is 30, and a higher setting is lowered to it.
     /// </summary>
     [Range(0.05, 60, ErrorMessage = "Realtime:MaxSessionMinutes must be between 0.05 and 60.")]
     public double MaxSessionMinutes { get; set; } = 15;
+
+    /// <summary>The configured <see cref="MaxSessionMinutes"/> when the upstream's own cap lowered it (reported at startup).</summary>
+    public double? MaxSessionMinutesCappedFrom { get; private set; }
+
+    /// <summary>Lowers <see cref="MaxSessionMinutes"/> to what the upstream allows; sessions past it would be cut by the upstream anyway.</summary>
+    public void CapSessionLength(OpenAIOptions openAI)
+    {
+        if (openAI.Provider == UpstreamProvider.Azure && MaxSessionMinutes > OpenAIOptions.AzureMaxSessionMinutes)
+        {
+            MaxSessionMinutesCappedFrom = MaxSessionMinutes;
+            MaxSessionMinutes = OpenAIOptions.AzureMaxSessionMinutes;
+        }
+    }
 
     /// <summary>
     /// The only session variants a page may ask for, by name. The page never sends a voice or

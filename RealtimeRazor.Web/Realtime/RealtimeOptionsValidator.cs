@@ -17,6 +17,8 @@ public sealed partial class RealtimeOptionsValidator : IValidateOptions<Realtime
             failures.Add("Realtime:Negotiation must be Relay or Direct.");
         ValidatePresets(options, failures);
         ValidateMcpServers(options, failures);
+        if (!string.IsNullOrEmpty(options.PriceModel) && !options.Prices.ContainsKey(options.PriceModel))
+            failures.Add($"Realtime:PriceModel '{options.PriceModel}' has no price in Realtime:Prices (known: {string.Join(", ", options.Prices.Keys)}).");
         foreach (var (model, price) in options.Prices)
         {
             foreach (var (field, value) in new[] { ("AudioInput", price.AudioInput), ("AudioOutput", price.AudioOutput), ("TextInput", price.TextInput), ("TextOutput", price.TextOutput), ("CachedInput", price.CachedInput) })

@@ -1,3 +1,5 @@
+using Azure.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace RealtimeRazor.Web.Realtime;
@@ -10,14 +12,16 @@ public static class RealtimeServiceExtensions
             .BindConfiguration(OpenAIOptions.Section)
             .PostConfigure<IConfiguration>((options, configuration) =>
             {
-                // The conventional variable most OpenAI tooling reads.
+                // The conventional variable each provider's own tooling reads. Azure never falls back to
+                // OPENAI_API_KEY: that would send an OpenAI key to Microsoft.
                 if (string.IsNullOrEmpty(options.ApiKey))
-                    options.ApiKey = configuration["OPENAI_API_KEY"];
+                    options.ApiKey = configuration[options.Provider == UpstreamProvider.Azure ? "AZURE_OPENAI_API_KEY" : "OPENAI_API_KEY"];
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<RealtimeOptions>()
             .BindConfiguration(RealtimeOptions.Section)
+            .PostConfigure<IOptions<OpenAIOptions>>((options, openAI) => options.CapSessionLength(openAI.Value))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<OpenAIOptions>, OpenAIOptionsValidator>();
@@ -26,6 +30,11 @@ public static class RealtimeServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddHostedService<SessionReaper>();
+        builder.Services.AddHostedService<UpstreamStartupReport>();
+
+        // Resolved only when Azure is used without a key; tests swap in their own credential.
+        builder.Services.TryAddSingleton<TokenCredential>(services => UpstreamAuthentication.AzureCredential(services.GetRequiredService<IOptions<OpenAIOptions>>().Value));
+        builder.Services.AddSingleton(services => UpstreamAuthentication.For(services.GetRequiredService<IOptions<OpenAIOptions>>().Value, services));
 
         builder.Services.AddHttpClient<OpenAIRealtimeClient>((services, http) =>
             {

@@ -13,6 +13,8 @@ public enum UpstreamFailure
     Timeout,
     /// <summary>A success status whose body is not what the protocol promises.</summary>
     InvalidAnswer,
+    /// <summary>No Microsoft Entra ID token could be had for Azure OpenAI.</summary>
+    SignInFailed,
 }
 
 /// <summary>An OpenAI call that did not give a usable answer. Carries no upstream body: it may echo secrets.</summary>

@@ -15,6 +15,7 @@ public static class UpstreamProblem
         UpstreamFailure.NotFound => Refusal.Of(ProblemCode.CallNotFound),
         UpstreamFailure.Timeout => Refusal.Of(ProblemCode.UpstreamTimeout),
         UpstreamFailure.InvalidAnswer => Refusal.Of(ProblemCode.UpstreamInvalidAnswer),
+        UpstreamFailure.SignInFailed => Refusal.Of(ProblemCode.UpstreamSignInFailed),
         _ => Refusal.Of(ProblemCode.UpstreamUnavailable),
     };
 }
