@@ -217,6 +217,7 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
             return (item.GetProperty("id").GetString(), item.GetProperty("role").GetString(), content.GetProperty("type").GetString(), content.GetProperty("text").GetString());
         }
     }
+
     [Fact]
     public async Task The_settings_OpenAI_puts_in_force_are_shown_and_a_near_rate_limit_is_announced()
     {
