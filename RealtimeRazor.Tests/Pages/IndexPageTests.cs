@@ -50,7 +50,7 @@ public sealed class IndexPageTests
 
         var html = await app.Client.GetStringAsync("/");
 
-        Assert.DoesNotContain(Infrastructure.FakeOpenAI.ApiKey, html, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeOpenAI.ApiKey, html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
-using RealtimeRazor.Tests.Support;
+
 
 namespace RealtimeRazor.Bench;
 
