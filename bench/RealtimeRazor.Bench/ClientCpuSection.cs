@@ -41,7 +41,7 @@ internal static class ClientCpuSection
         Console.Error.WriteLine("Client CPU ...");
         await using var app = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
         await using var compared = options.CompareApp is { } other ? await BenchApp.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
-        using var seed = new SeedSite(openAI);
+        await using var seed = new SeedSite(openAI);
         var peer = new ConnectBenchmark(browser, openAI);
         await peer.StartPeerAsync();
         List<Variant> variants =

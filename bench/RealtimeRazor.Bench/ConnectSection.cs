@@ -13,7 +13,7 @@ internal static class ConnectSection
         await using var warp = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay",
             new Dictionary<string, string> { ["Realtime__PreNegotiatedDataChannel"] = "true" });
         await using var compared = options.CompareApp is { } other ? await BenchApp.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
-        using var seed = new SeedSite(openAI);
+        await using var seed = new SeedSite(openAI);
         var bench = new ConnectBenchmark(browser, openAI);
         await bench.StartPeerAsync();
         var variants = new List<ConnectVariant>
