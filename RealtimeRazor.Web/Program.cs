@@ -21,7 +21,7 @@ try
     builder.AddAccessControl();
     builder.AddRealtime();
     builder.AddHealth();
-    builder.Services.AddRazorPages();
+    builder.AddFeaturePages();
     builder.Services.AddProblemDetails();
     builder.AddPageCompression();
     builder.AddUiLocalization();

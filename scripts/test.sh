@@ -16,7 +16,7 @@ if grep -qx 'ID=debian' /etc/os-release 2>/dev/null; then debian=true; fi
 
 missing=()
 playwright_chromium=false
-# The same choice as RealtimeRazor.Tests/Browser/Chromium.cs makes.
+# The same choice as RealtimeRazor.Testing/Chromium.cs makes.
 if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/lib/chromium/chromium ]; then
   if $debian; then missing+=(chromium); else playwright_chromium=true; fi
 fi

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using RealtimeRazor.Tests.Hosting;
+using RealtimeRazor.Tests.Support;
 using RealtimeRazor.Web.Access;
 
 namespace RealtimeRazor.Tests.Access;

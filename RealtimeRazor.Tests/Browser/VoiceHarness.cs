@@ -1,8 +1,6 @@
 using Microsoft.Playwright;
 using RealtimeRazor.Tests.Browser.Tracing;
 using RealtimeRazor.Tests.Infrastructure;
-using WireMock.RequestBuilders;
-using WireMock.ResponseBuilders;
 
 namespace RealtimeRazor.Tests.Browser;
 
@@ -99,7 +97,7 @@ public sealed class VoiceHarness : IAsyncDisposable
         string openAIPathBase = "/v1")
     {
         var openAI = new FakeOpenAI(pathBase: openAIPathBase);
-        ServePeerPage(openAI);
+        var peerPage = openAI.ServePeerPage();
         var app = new AppFactory(openAI, settings, logs: logs);
         var appUrl = app.StartKestrel();
         var nginx = throughNginx ? await NginxProxy.StartAsync(appUrl) : null;
@@ -107,7 +105,7 @@ public sealed class VoiceHarness : IAsyncDisposable
 
         var peerContext = await TracedContext.OpenAsync(browser, "peer");
         var peer = await peerContext.Context.NewPageAsync();
-        await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
+        await peer.GotoAsync(peerPage);
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
 
@@ -217,16 +215,6 @@ public sealed class VoiceHarness : IAsyncDisposable
         await Assertions.Expect(Status).ToHaveTextAsync("Not connected", new() { Timeout = BrowserFixture.Patience });
         await Assertions.Expect(ConnectButton).ToBeEnabledAsync();
         Assert.Equal(0, await LiveMicrophoneTracksAsync());
-    }
-
-    private static void ServePeerPage(FakeOpenAI openAI)
-    {
-        Serve("/peer/index.html", Path.Combine(Chromium.E2eDirectory, "peer.html"), "text/html");
-        Serve("/peer/fake-openai-peer.js", Path.Combine(Chromium.E2eDirectory, "out", "fake-openai-peer.js"), "text/javascript");
-
-        void Serve(string path, string file, string contentType) =>
-            openAI.Server.Given(Request.Create().WithPath(path).UsingGet())
-                .RespondWith(Response.Create().WithHeader("Content-Type", contentType).WithBody(File.ReadAllText(file)));
     }
 
     public async ValueTask DisposeAsync()

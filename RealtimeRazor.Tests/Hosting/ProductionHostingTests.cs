@@ -82,37 +82,10 @@ public sealed class ProductionHostingTests : IDisposable
     {
         var output = Path.Combine(elsewhere, "publish");
         var cwd = Directory.CreateDirectory(Path.Combine(elsewhere, "cwd")).FullName;
-        await PublishAsync(output);
+        await AppProcess.PublishAsync("RealtimeRazor.Web", output);
 
         using var app = AppProcess.Start(Path.Combine(output, "RealtimeRazor.Web.dll"), Production(), workingDirectory: cwd);
 
         await AssertServesTheCompletePageAsync(app);
-    }
-
-    private static async Task PublishAsync(string output)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Repository.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "publish", "RealtimeRazor.Web", "-c", "Release", "-o", output, "--nologo", "-v", "q" })
-            start.ArgumentList.Add(argument);
-        using var publish = Process.Start(start)!;
-        var stdout = publish.StandardOutput.ReadToEndAsync();
-        var stderr = publish.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await publish.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            publish.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.True(publish.ExitCode == 0, $"dotnet publish failed:\n{await stdout}\n{await stderr}");
     }
 }

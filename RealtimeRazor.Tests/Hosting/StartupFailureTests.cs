@@ -1,3 +1,5 @@
+using RealtimeRazor.Tests.Support;
+
 namespace RealtimeRazor.Tests.Hosting;
 
 /// <summary>A bad configuration value stops the real process with one message naming the key.</summary>

@@ -89,7 +89,7 @@ public sealed partial class MissingApiKeyTests
     public async Task A_white_space_only_key_counts_as_missing()
     {
         // Refused by validation (leading/trailing white space) rather than served: either way no call goes out.
-        using var fake = new Infrastructure.FakeOpenAI();
+        using var fake = new FakeOpenAI();
         using var factory = new Infrastructure.AppFactory(fake, new Dictionary<string, string?> { ["OpenAI:ApiKey"] = "   ", ["OPENAI_API_KEY"] = "" });
 
         var ex = Record.Exception(() => factory.CreateClient());

@@ -9,17 +9,13 @@ public static class DataChannelId
     /// <summary>SCTP stream ids: 65535 is reserved.</summary>
     public const int Max = 65534;
 
-    /// <summary>Absent is fine (OpenAI then picks); present must be a plain decimal stream id.</summary>
-    public static bool TryParse(string? value, out int? id)
+    /// <summary>Absent is fine (null: OpenAI then picks); present must be a plain decimal stream id.</summary>
+    public static Refusable<int?> Parse(string? value)
     {
-        id = null;
         if (value is null)
-            return true;
+            return (int?)null;
         if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed > Max)
-            return false;
-        id = parsed;
-        return true;
+            return Refusal.Of(ProblemCode.InvalidDcid, ("maxDataChannelId", Max));
+        return parsed;
     }
-
-    public static Refusal Invalid() => Refusal.Of(ProblemCode.InvalidDcid, ("maxDataChannelId", Max));
 }

@@ -39,20 +39,18 @@ public static class RealtimeEndpoints
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions, string? dcid)
     {
-        var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
-        if (refused is not null)
-            return refused;
-        if (!DataChannelId.TryParse(dcid, out var dataChannelId))
-            return DataChannelId.Invalid();
-        var offer = await SdpOffer.ReadAsync(context.Request);
-        if (offer.Problem is { } problem)
-            return problem;
+        if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
+            return refusal;
+        if (DataChannelId.Parse(dcid).Refused(out refusal, out var dataChannelId))
+            return refusal;
+        if ((await SdpOffer.ReadAsync(context.Request)).Refused(out refusal, out var offer))
+            return refusal;
 
         var identity = AccessIdentity.Of(context);
-        using var lease = sessions.TryReserve(identity, sessions.MaxSessionLength, out var full);
-        if (lease is null)
-            return Refused(audit, identity, full!);
-        var answer = await openAI.CreateCallAsync(offer.Sdp!, SessionConfig.Build(realtime.Value, settings!), dataChannelId, context.RequestAborted);
+        if (sessions.Reserve(identity, sessions.MaxSessionLength).Refused(out refusal, out var lease))
+            return Refused(audit, identity, refusal);
+        using var reserved = lease;
+        var answer = await openAI.CreateCallAsync(offer, SessionConfig.Build(realtime.Value, settings), dataChannelId, context.RequestAborted);
         lease.Keep(answer.CallId);
         audit.CallStarted(answer.CallId, identity);
         if (answer.CallId is { } id)
@@ -69,15 +67,14 @@ public static class RealtimeEndpoints
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions)
     {
-        var (settings, refused) = SessionConfig.Resolve(realtime.Value, preset, instructions);
-        if (refused is not null)
-            return refused;
+        if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
+            return refusal;
 
         var identity = AccessIdentity.Of(context);
-        using var lease = sessions.TryReserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), out var full);
-        if (lease is null)
-            return Refused(audit, identity, full!);
-        var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings!), context.RequestAborted);
+        if (sessions.Reserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds)).Refused(out refusal, out var lease))
+            return Refused(audit, identity, refusal);
+        using var reserved = lease;
+        var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings), context.RequestAborted);
         lease.Keep();
         audit.ClientSecretIssued(identity);
         return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.BrowserCallsUrl, slot = lease.Id });

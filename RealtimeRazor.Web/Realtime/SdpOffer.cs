@@ -5,15 +5,15 @@ using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
 
-/// <summary>The browser's SDP offer as the relay reads it: either the offer or the refusal that stops it.</summary>
-public sealed record SdpOffer(string? Sdp, Refusal? Problem)
+/// <summary>The browser's SDP offer as the relay reads it.</summary>
+public static class SdpOffer
 {
-    /// <summary>Everything that can be refused is refused here, before OpenAI is called.</summary>
-    public static async Task<SdpOffer> ReadAsync(HttpRequest request)
+    /// <summary>The offer, or its refusal: everything that can be refused is refused here, before OpenAI is called.</summary>
+    public static async Task<Refusable<string>> ReadAsync(HttpRequest request)
     {
         const int maxBytes = RealtimeEndpoints.MaxOfferBytes;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/sdp", StringComparison.OrdinalIgnoreCase))
-            return Refuse(Refusal.Of(ProblemCode.UnsupportedContentType));
+            return Refusal.Of(ProblemCode.UnsupportedContentType);
         if (request.ContentLength > maxBytes)
             return TooLarge();
 
@@ -43,10 +43,9 @@ public sealed record SdpOffer(string? Sdp, Refusal? Problem)
         }
 
         if (!sdp.StartsWith("v=0", StringComparison.Ordinal) || !sdp.Contains("m=audio", StringComparison.Ordinal))
-            return Refuse(Refusal.Of(ProblemCode.InvalidOffer));
-        return new SdpOffer(sdp, null);
+            return Refusal.Of(ProblemCode.InvalidOffer);
+        return sdp;
 
-        static SdpOffer TooLarge() => Refuse(Refusal.Of(ProblemCode.OfferTooLarge, ("maxKiB", maxBytes / 1024)));
-        static SdpOffer Refuse(Refusal refusal) => new(null, refusal);
+        static Refusal TooLarge() => Refusal.Of(ProblemCode.OfferTooLarge, ("maxKiB", maxBytes / 1024));
     }
 }

@@ -85,26 +85,26 @@ public static class SessionConfig
     };
 
     /// <summary>
-    /// Turns the page's choice (a preset name, optional custom instructions) into settings, or a
-    /// problem answer before anything is spent upstream.
+    /// Turns the page's choice (a preset name, optional custom instructions) into settings, or
+    /// refuses it before anything is spent upstream.
     /// </summary>
-    public static (SessionSettings? Settings, IResult? Problem) Resolve(RealtimeOptions options, string? preset, string? instructions)
+    public static Refusable<SessionSettings> Resolve(RealtimeOptions options, string? preset, string? instructions)
     {
         var settings = SessionSettings.From(options);
         if (!string.IsNullOrEmpty(preset))
         {
             if (options.FindPreset(preset) is not { } found)
-                return (null, Refusal.Of(ProblemCode.UnknownPreset));
+                return Refusal.Of(ProblemCode.UnknownPreset);
             settings = SessionSettings.From(options, found);
         }
         if (!string.IsNullOrEmpty(instructions))
         {
             if (!options.AllowCustomInstructions)
-                return (null, Refusal.Of(ProblemCode.CustomInstructionsDisabled));
+                return Refusal.Of(ProblemCode.CustomInstructionsDisabled);
             if (instructions.Length > RealtimeOptions.MaxCustomInstructions)
-                return (null, Refusal.Of(ProblemCode.InstructionsTooLong, ("maxCharacters", RealtimeOptions.MaxCustomInstructions)));
+                return Refusal.Of(ProblemCode.InstructionsTooLong, ("maxCharacters", RealtimeOptions.MaxCustomInstructions));
             settings = settings with { Instructions = instructions };
         }
-        return (settings, null);
+        return settings;
     }
 }

@@ -51,20 +51,17 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
 
     /// <summary>
     /// Takes a slot for <paramref name="owner"/>, held until <paramref name="holdFor"/> passes once kept;
-    /// null, with the refusal, when a cap is reached.
+    /// refused when a cap is reached.
     /// </summary>
-    public Lease? TryReserve(string owner, TimeSpan holdFor, out Refusal? refusal)
+    public Refusable<Lease> Reserve(string owner, TimeSpan holdFor)
     {
         lock (_gate)
         {
             RemoveEnded();
-            refusal = null;
             if (_slots.Count(slot => slot.Owner == owner) >= access.Value.MaxSessionsPerUser)
-                refusal = Refusal.Of(ProblemCode.TooManySessions, ("maxSessionsPerUser", access.Value.MaxSessionsPerUser));
-            else if (_slots.Count >= access.Value.MaxSessions)
-                refusal = Refusal.Of(ProblemCode.SiteAtCapacity);
-            if (refusal is not null)
-                return null;
+                return Refusal.Of(ProblemCode.TooManySessions, ("maxSessionsPerUser", access.Value.MaxSessionsPerUser));
+            if (_slots.Count >= access.Value.MaxSessions)
+                return Refusal.Of(ProblemCode.SiteAtCapacity);
             var now = time.GetUtcNow();
             var slot = new Slot(owner, now, now + holdFor);
             _slots.Add(slot);

@@ -39,9 +39,9 @@ internal static class ClientCpuSection
     public static async Task RunAsync(Report report, IBrowser browser, FakeOpenAI openAI, string publishFolder, BenchOptions options)
     {
         Console.Error.WriteLine("Client CPU ...");
-        await using var app = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
-        await using var compared = options.CompareApp is { } other ? await AppProcess.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
-        using var seed = new SeedSite(openAI);
+        await using var app = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
+        await using var compared = options.CompareApp is { } other ? await BenchApp.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
+        await using var seed = new SeedSite(openAI);
         var peer = new ConnectBenchmark(browser, openAI);
         await peer.StartPeerAsync();
         List<Variant> variants =

@@ -30,15 +30,14 @@ public sealed class ConnectBenchmark(IBrowser browser, FakeOpenAI openAI)
     /// <summary>Opens the fake OpenAI peer page and lets it answer every offer, speaking as soon as it has answered.</summary>
     public async Task StartPeerAsync()
     {
-        openAI.ServeFile("/peer/index.html", Path.Combine(Browser.E2eDirectory, "peer.html"), "text/html");
-        openAI.ServeFile("/peer/fake-openai-peer.js", Path.Combine(Browser.E2eDirectory, "out", "fake-openai-peer.js"), "text/javascript");
+        var peerPage = openAI.ServePeerPage();
         _peerContext = await browser.NewContextAsync();
         var peer = _peer = await _peerContext.NewPageAsync();
-        await peer.GotoAsync(openAI.Server.Url + "/peer/index.html");
+        await peer.GotoAsync(peerPage);
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         // The tone starts with the call, so "first audio" is the app's path, not the benchmark's timing.
-        openAI.AnswerCallsWith((offer, dcid) => peer.EvaluateAsync<string>(
-            "([offer, dcid]) => window.fakeOpenAI.answer(offer, dcid).then(sdp => { window.fakeOpenAI.speak(true); return sdp; })", new object?[] { offer, dcid }));
+        openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>(
+            "([offer, dcid]) => window.fakeOpenAI.answer(offer, dcid).then(sdp => { window.fakeOpenAI.speak(true); return sdp; })", new object?[] { offer.Sdp, offer.DataChannelId }));
     }
 
     public async Task<Dictionary<string, List<ConnectRun>>> RunAsync(IReadOnlyList<ConnectVariant> variants, int runs)

@@ -7,13 +7,13 @@ internal static class ConnectSection
     public static async Task RunAsync(Report report, IBrowser browser, FakeOpenAI openAI, string publishFolder, BenchOptions options)
     {
         Console.Error.WriteLine("Connect: starting the app in Relay and in Direct, the seed site and the fake peer ...");
-        await using var relay = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
-        await using var direct = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Direct");
+        await using var relay = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
+        await using var direct = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Direct");
         // Off by default against anything but api.openai.com; turned on here, against the fake that knows dcid.
-        await using var warp = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay",
+        await using var warp = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay",
             new Dictionary<string, string> { ["Realtime__PreNegotiatedDataChannel"] = "true" });
-        await using var compared = options.CompareApp is { } other ? await AppProcess.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
-        using var seed = new SeedSite(openAI);
+        await using var compared = options.CompareApp is { } other ? await BenchApp.StartAsync(Path.GetFullPath(other), openAI.BaseUrl, "Relay") : null;
+        await using var seed = new SeedSite(openAI);
         var bench = new ConnectBenchmark(browser, openAI);
         await bench.StartPeerAsync();
         var variants = new List<ConnectVariant>

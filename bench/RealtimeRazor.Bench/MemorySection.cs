@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 
-using RealtimeRazor.Tests.Support;
+
 
 namespace RealtimeRazor.Bench;
 
@@ -28,7 +28,7 @@ internal static class MemorySection
     public static async Task RunAsync(Report report, FakeOpenAI openAI, string publishFolder, BenchOptions options)
     {
         var emptyFolder = options.Publish
-            ? await AppProcess.PublishAsync(Repository.Root, Path.Combine("bench", "EmptyWeb", "EmptyWeb.csproj"), "empty-web")
+            ? await BenchApp.PublishAsync(Path.Combine("bench", "EmptyWeb", "EmptyWeb.csproj"), "empty-web")
             : Path.Combine(Repository.Root, "artifacts", "bench", "empty-web");
         var builds = new List<Build>
         {
@@ -79,7 +79,7 @@ internal static class MemorySection
 
     private static async Task<Reading> MeasureAsync(FakeOpenAI openAI, Build build)
     {
-        await using var app = await AppProcess.StartAsync(build.PublishFolder, openAI.BaseUrl, "Relay", assembly: build.Assembly);
+        await using var app = await BenchApp.StartAsync(build.PublishFolder, openAI.BaseUrl, "Relay", assembly: build.Assembly);
         // As a browser asks: compressed where the server offers it.
         using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All, MaxConnectionsPerServer = 256 })
         {

@@ -16,7 +16,7 @@ internal static class PageWeightSection
     public static async Task RunAsync(Report report, IBrowser browser, FakeOpenAI openAI, string publishFolder, BenchOptions options)
     {
         Console.Error.WriteLine("Page weight ...");
-        await using var app = await AppProcess.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
+        await using var app = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
         var loads = new List<(List<Resource> Resources, double DomContentLoaded)>();
         // One unmeasured load warms the server's JIT; the browser cache is off for every measured one.
         for (var run = 0; run <= options.Runs; run++)

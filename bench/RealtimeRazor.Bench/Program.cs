@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Playwright;
-using RealtimeRazor.Tests.Support;
+
 using RealtimeRazor.Bench;
 
 // RealtimeRazor benchmark. Usage:
@@ -22,12 +22,12 @@ report.Line($"Upstream delay D = {options.DelayMs} ms per OpenAI call (CORS pref
 report.Line();
 
 var publishFolder = options.Publish
-    ? await AppProcess.PublishAsync(Repository.Root)
+    ? await BenchApp.PublishAsync()
     : Path.Combine(Repository.Root, "artifacts", "bench", "web");
 
-using var openAI = new FakeOpenAI(delay);
+using var openAI = new FakeOpenAI(delay: delay, logRequests: false);
 using var playwright = await Playwright.CreateAsync();
-await using var browser = await Browser.LaunchAsync(playwright);
+await using var browser = await Chromium.LaunchAsync(playwright);
 
 if (options.Runs > 0 && options.Sections.Contains("connect"))
     await report.SectionAsync("connect", () => ConnectSection.RunAsync(report, browser, openAI, publishFolder, options));

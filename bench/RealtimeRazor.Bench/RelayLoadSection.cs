@@ -96,7 +96,7 @@ internal static class RelayLoadSection
         {
             foreach (var build in builds)
             {
-                var app = await AppProcess.StartAsync(build.PublishFolder, openAI.BaseUrl, "Relay", environment);
+                var app = await BenchApp.StartAsync(build.PublishFolder, openAI.BaseUrl, "Relay", environment);
                 // Started means one GET / answered (the start probe): the page is rendered once, nothing relayed yet.
                 var measured = new Measured(build, app) { AtStart = app.ResidentMegabytes() };
                 apps.Add(measured);

@@ -49,7 +49,7 @@ internal static class SlowNetworkSection
             foreach (var https in new[] { false, true })
             {
                 foreach (var (label, folder) in builds)
-                    apps.Add(($"{label}, {(https ? "HTTPS (HTTP/2)" : "http (HTTP/1.1)")}", await AppProcess.StartAsync(folder, openAI.BaseUrl, "Relay", https: https)));
+                    apps.Add(($"{label}, {(https ? "HTTPS (HTTP/2)" : "http (HTTP/1.1)")}", await BenchApp.StartAsync(folder, openAI.BaseUrl, "Relay", https: https)));
             }
             var loads = apps.ToDictionary(a => a.Label, _ => new List<Load>());
             // One unmeasured load each warms the server's JIT and Razor; then builds alternate run by run.

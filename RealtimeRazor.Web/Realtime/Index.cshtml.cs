@@ -3,9 +3,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Localization;
-using RealtimeRazor.Web.Realtime;
 
-namespace RealtimeRazor.Web.Pages;
+namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>The voice page; outside Open mode only for those who signed in (or whom the proxy named).</summary>
 [Authorize(Policy = AccessExtensions.RealtimePolicy)]

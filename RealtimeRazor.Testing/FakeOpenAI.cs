@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using WireMock;
 using WireMock.Logging;
 using WireMock.RequestBuilders;
@@ -11,15 +14,20 @@ using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
-namespace RealtimeRazor.Tests.Infrastructure;
+namespace RealtimeRazor.Testing;
 
 /// <summary>An offer as OpenAI receives it: the SDP, and the <c>dcid</c> of a pre-negotiated data channel.</summary>
 public sealed record CallOffer(string Sdp, int? DataChannelId);
 
+/// <summary>One answered request: what it was and how long the fake spent on it, its <see cref="FakeOpenAI.Delay"/> included.</summary>
+public sealed record ServedCall(string Method, string Path, TimeSpan ServiceTime);
+
 /// <summary>
 /// OpenAI's Realtime HTTP side as documented: <c>POST /v1/realtime/calls</c> answers 201 with
 /// <c>application/sdp</c> and a <c>Location</c> naming the call; <c>client_secrets</c> answers JSON;
-/// hang-up answers 200. Tests replace any route to script failures.
+/// hang-up answers 200. Tests replace any route to script failures. For the benchmark, every answer,
+/// CORS preflights included, first waits <see cref="Delay"/>, as a remote server's round trip would,
+/// and the time spent on each is reported (<see cref="TakeServed"/>) so it can subtract what the fake cost.
 /// </summary>
 public sealed class FakeOpenAI : IDisposable
 {
@@ -44,23 +52,51 @@ public sealed class FakeOpenAI : IDisposable
 
     private readonly string _pathBase;
 
+    /// <param name="tls">Serve https with a self-signed certificate.</param>
     /// <param name="pathBase">The API's root path: OpenAI's <c>/v1</c>, or Azure's <see cref="AzurePathBase"/>.</param>
-    public FakeOpenAI(bool tls = false, string pathBase = "/v1")
+    /// <param name="delay">How long every answer waits first (see <see cref="Delay"/>).</param>
+    /// <param name="logRequests">
+    /// False for load runs: no request log, no <see cref="Arrivals"/>, so thousands of requests cost the
+    /// fake nothing; service times are still reported.
+    /// </param>
+    public FakeOpenAI(bool tls = false, string pathBase = "/v1", TimeSpan delay = default, bool logRequests = true)
     {
         _pathBase = pathBase;
+        Delay = delay;
         Certificate = tls ? SelfSignedForLoopback() : null;
         Server = WireMockServer.Start(new WireMockServerSettings
         {
-            // Direct mode: the browser posts its offer to "OpenAI" from the app's origin.
-            CorsPolicyOptions = CorsPolicyOptions.AllowAll,
+            MaxRequestLogCount = logRequests ? null : 0,
             UseSSL = tls,
             CertificateSettings = tls ? new WireMockCertificateSettings { X509Certificate = Certificate } : null,
             // WireMock logs a request once it has been answered; "was OpenAI called?" must be asked at the door.
-            PreWireMockMiddlewareInit = app => ((IApplicationBuilder)app).Use((context, next) =>
+            // CORS is answered here too, not by WireMock's policy, which would answer preflights before the delay.
+            PreWireMockMiddlewareInit = app => ((IApplicationBuilder)app).Use(async (context, next) =>
             {
-                lock (_arrivals)
-                    _arrivals.Add((context.Request.Method, context.Request.Path.Value ?? string.Empty));
-                return next(context);
+                var clock = Stopwatch.StartNew();
+                var (method, path) = (context.Request.Method, context.Request.Path.Value ?? string.Empty);
+                if (logRequests)
+                {
+                    lock (_arrivals)
+                        _arrivals.Add((method, path));
+                }
+                if (Delay > TimeSpan.Zero)
+                    await Task.Delay(Delay);
+                // Direct mode: the browser posts its offer to "OpenAI" from the app's origin, and reads the call id
+                // from Location, as OpenAI's own browser SDK does.
+                context.Response.Headers.AccessControlAllowOrigin = "*";
+                context.Response.Headers.AccessControlExposeHeaders = "Location";
+                if (HttpMethods.IsOptions(method) && context.Request.Headers.ContainsKey("Access-Control-Request-Method"))
+                {
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                    context.Response.Headers.AccessControlAllowMethods = "GET, POST, PUT, DELETE";
+                    context.Response.Headers.AccessControlAllowHeaders = context.Request.Headers.AccessControlRequestHeaders;
+                }
+                else
+                {
+                    await next(context);
+                }
+                _served.Enqueue(new ServedCall(method, path, clock.Elapsed));
             }),
         });
         Server.Given(Request.Create().WithPath(pathBase + "/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
@@ -71,8 +107,6 @@ public sealed class FakeOpenAI : IDisposable
                 {
                     ["Content-Type"] = new("application/sdp"),
                     ["Location"] = new($"{pathBase}/realtime/calls/{CallId}"),
-                    // Readable cross-origin, as from OpenAI: its browser SDK takes the call id from a page's own SDP post.
-                    ["Access-Control-Expose-Headers"] = new("Location"),
                 },
                 BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = await _answer(await OfferFrom(request)) },
             }));
@@ -90,10 +124,46 @@ public sealed class FakeOpenAI : IDisposable
 
     public string BaseUrl => Server.Url + _pathBase;
 
+    /// <summary>How long every answer waits before it is served: a remote server's round trip. Can change between runs.</summary>
+    public TimeSpan Delay { get; set; }
+
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
     public void AnswerCallsWith(Func<CallOffer, Task<string>> answer) => _answer = answer;
 
+    /// <summary>Answers calls with <see cref="StaticAnswer"/> again, as when the fake started.</summary>
+    public void AnswerStatically() => _answer = _ => Task.FromResult(StaticAnswer);
+
     private Func<CallOffer, Task<string>> _answer = _ => Task.FromResult(StaticAnswer);
+
+    /// <summary>
+    /// Serves the fake WebRTC peer (e2e/peer.html and its compiled script) at <c>/peer/index.html</c>:
+    /// a page in the browser under test that answers offers and speaks the Realtime events.
+    /// </summary>
+    public string ServePeerPage()
+    {
+        ServeFile("/peer/index.html", Path.Combine(Chromium.E2eDirectory, "peer.html"), "text/html");
+        ServeFile("/peer/fake-openai-peer.js", Path.Combine(Chromium.E2eDirectory, "out", "fake-openai-peer.js"), "text/javascript");
+        return Server.Url + "/peer/index.html";
+    }
+
+    private void ServeFile(string path, string file, string contentType)
+    {
+        if (!File.Exists(file))
+            throw new FileNotFoundException("Build first: `dotnet build` compiles the fake peer's TypeScript.", file);
+        Server.Given(Request.Create().WithPath(path).UsingGet()).AtPriority(ScriptedPriority)
+            .RespondWith(Response.Create().WithHeader("Content-Type", contentType).WithBody(File.ReadAllText(file)));
+    }
+
+    private readonly ConcurrentQueue<ServedCall> _served = new();
+
+    /// <summary>Returns and forgets every request answered since the last call, with the fake's own service time.</summary>
+    public IReadOnlyList<ServedCall> TakeServed()
+    {
+        var taken = new List<ServedCall>();
+        while (_served.TryDequeue(out var call))
+            taken.Add(call);
+        return taken;
+    }
 
     /// <summary>Makes <paramref name="path"/> (below /v1) answer with a scripted failure.</summary>
     public void Fail(string path, int status, string contentType = "application/json", string? body = null, IDictionary<string, string>? headers = null, TimeSpan? delay = null)

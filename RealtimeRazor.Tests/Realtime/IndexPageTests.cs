@@ -1,10 +1,30 @@
 using System.Net;
 using RealtimeRazor.Tests.Support;
 
-namespace RealtimeRazor.Tests.Pages;
+namespace RealtimeRazor.Tests.Realtime;
 
 public sealed class IndexPageTests
 {
+    /// <summary>The pages moved into their features' folders; their addresses did not move, and no new ones appeared.</summary>
+    [Theory]
+    [InlineData("/", HttpStatusCode.OK)]
+    [InlineData("/Index", HttpStatusCode.OK)]
+    [InlineData("/signin", HttpStatusCode.OK, true)]
+    [InlineData("/Realtime", HttpStatusCode.NotFound)]
+    [InlineData("/Realtime/Index", HttpStatusCode.NotFound)]
+    [InlineData("/Access/SignIn", HttpStatusCode.NotFound, true)]
+    [InlineData("/Localization/Language", HttpStatusCode.NotFound)]
+    [InlineData("/Pages/Index", HttpStatusCode.NotFound)]
+    public async Task Pages_answer_at_the_addresses_they_always_had(string path, HttpStatusCode expected, bool passcodes = false)
+    {
+        // Open mode lets anyone see the voice page; the sign-in page exists only in Passcode mode.
+        using var app = new TestApp(passcodes ? Access.Passcodes.Settings() : null);
+
+        using var response = await app.Client.GetAsync(path);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("Relay")]
     [InlineData("Direct")]
@@ -51,7 +71,7 @@ public sealed class IndexPageTests
 
         var html = await app.Client.GetStringAsync("/");
 
-        Assert.DoesNotContain(Infrastructure.FakeOpenAI.ApiKey, html, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeOpenAI.ApiKey, html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using RealtimeRazor.Tests.Support;
 
-namespace RealtimeRazor.Tests.Pages;
+namespace RealtimeRazor.Tests.Realtime;
 
 /// <summary>
 /// The page names its whole import graph as <c>modulepreload</c>, so a first visit requests every module

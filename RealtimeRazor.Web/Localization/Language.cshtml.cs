@@ -1,9 +1,8 @@
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using RealtimeRazor.Web.Localization;
 
-namespace RealtimeRazor.Web.Pages;
+namespace RealtimeRazor.Web.Localization;
 
 /// <summary>
 /// The language switcher of every page (Shared/_LanguageSwitch): remembers the choice for a year and

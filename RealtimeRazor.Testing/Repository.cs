@@ -1,10 +1,7 @@
-namespace RealtimeRazor.Tests.Support;
+namespace RealtimeRazor.Testing;
 
-/// <summary>
-/// The checkout the tests (and, by a linked copy of this file, the benchmark) run from: the folder
-/// above the build output that holds RealtimeRazor.sln.
-/// </summary>
-internal static class Repository
+/// <summary>The checkout the tests and the benchmark run from: the folder above the build output that holds RealtimeRazor.sln.</summary>
+public static class Repository
 {
     public static string Root { get; } = FindRoot();
 

@@ -5,10 +5,9 @@ using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Localization;
 
-namespace RealtimeRazor.Web.Pages;
+namespace RealtimeRazor.Web.Access;
 
 /// <summary>Exchanges a passcode for the sign-in cookie. Razor Pages check the antiforgery token on POST.</summary>
 [EnableRateLimiting(AccessExtensions.SignInRateLimit)]

@@ -2,7 +2,7 @@ using System.Net;
 using RealtimeRazor.Tests.Access;
 using RealtimeRazor.Tests.Support;
 
-namespace RealtimeRazor.Tests.Pages;
+namespace RealtimeRazor.Tests.Access;
 
 /// <summary>The sign-in page in the visitor's language, its validation messages included.</summary>
 public sealed class SignInPageTests : IDisposable

@@ -1,14 +1,13 @@
 using Microsoft.Playwright;
-using RealtimeRazor.Tests.Support;
 
-namespace RealtimeRazor.Tests.Browser;
+namespace RealtimeRazor.Testing;
 
-/// <summary>Launches Chromium with the flags WebRTC needs headless, with no network and no devices.</summary>
+/// <summary>Launches Chromium with the flags WebRTC needs headless, with no network and no devices: for tests and benchmark alike.</summary>
 public static class Chromium
 {
     public static string E2eDirectory => Path.Combine(Repository.Root, "e2e");
 
-    /// <summary>The microphone every page of a launch hears (Chromium reads one file per launch).</summary>
+    /// <summary>The microphone every page of a launch hears (Chromium reads one file per launch, and loops it).</summary>
     public static string SpeechFixture => Path.Combine(E2eDirectory, "speech.wav");
 
     public enum Microphone

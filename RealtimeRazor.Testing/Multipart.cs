@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
-namespace RealtimeRazor.Tests.Infrastructure;
+namespace RealtimeRazor.Testing;
 
 /// <summary>Reads multipart/form-data the way a server would, to check what the app sends OpenAI.</summary>
 public static class Multipart
