@@ -25,4 +25,11 @@ public sealed class OpenAIOptions
     public Uri BaseAddress => BaseUrl is { IsAbsoluteUri: true } url && !url.AbsoluteUri.EndsWith('/') ? new Uri(url.AbsoluteUri + "/") : BaseUrl;
 
     public Uri CallsUrl => BaseAddress is { IsAbsoluteUri: true } address ? new(address, "realtime/calls") : BaseAddress;
+
+    /// <summary>The sideband of a live call: <c>wss://{host}/v1/realtime?call_id=…</c> (ws:// for a plain-http upstream).</summary>
+    public Uri SidebandUrl(string callId) => new UriBuilder(new Uri(BaseAddress, "realtime"))
+    {
+        Scheme = BaseAddress.Scheme == Uri.UriSchemeHttp ? Uri.UriSchemeWs : Uri.UriSchemeWss,
+        Query = "call_id=" + Uri.EscapeDataString(callId),
+    }.Uri;
 }

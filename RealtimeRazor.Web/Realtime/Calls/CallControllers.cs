@@ -1,0 +1,34 @@
+using Microsoft.Extensions.AI;
+
+namespace RealtimeRazor.Web.Realtime.Calls;
+
+/// <summary>Makes the controller of each call as soon as its id is known; the call's slot owns it from then on.</summary>
+public sealed class CallControllers(CallControllerContext context, IServiceScopeFactory scopes)
+{
+    private int _live;
+
+    /// <summary>Controllers made and not yet disposed: none may outlive its call.</summary>
+    public int Live => Volatile.Read(ref _live);
+
+    /// <param name="forget">Removes the call's slot (which disposes the controller); false when it was already gone.</param>
+    public CallController Open(string callId, IReadOnlyList<AIFunction> tools, Func<bool> forget)
+    {
+        var controller = new CallController(callId, tools, context, async hangUp =>
+        {
+            if (!forget() || !hangUp)
+                return;
+            using var scope = scopes.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<OpenAIRealtimeClient>().HangUpAsync(callId, CancellationToken.None);
+        });
+        Interlocked.Increment(ref _live);
+        controller.Start();
+        return controller;
+    }
+
+    /// <summary>Closes a controller whose call has ended; never throws, never blocks the caller.</summary>
+    public void Close(CallController controller) => _ = Task.Run(async () =>
+    {
+        await controller.DisposeAsync();
+        Interlocked.Decrement(ref _live);
+    });
+}
