@@ -21,7 +21,7 @@ public sealed record CallOffer(string Sdp, int? DataChannelId);
 /// <c>application/sdp</c> and a <c>Location</c> naming the call; <c>client_secrets</c> answers JSON;
 /// hang-up answers 200. Tests replace any route to script failures.
 /// </summary>
-public sealed class FakeOpenAI : IDisposable
+public sealed partial class FakeOpenAI : IDisposable
 {
     public const string ApiKey = "sk-test-FAKE0123456789abcdefghijklmnop";
     public const string CallId = "rtc_fake0123456789";
@@ -49,12 +49,18 @@ public sealed class FakeOpenAI : IDisposable
             UseSSL = tls,
             CertificateSettings = tls ? new WireMockCertificateSettings { X509Certificate = Certificate } : null,
             // WireMock logs a request once it has been answered; "was OpenAI called?" must be asked at the door.
-            PreWireMockMiddlewareInit = app => ((IApplicationBuilder)app).Use((context, next) =>
+            PreWireMockMiddlewareInit = app =>
             {
-                lock (_arrivals)
-                    _arrivals.Add((context.Request.Method, context.Request.Path.Value ?? string.Empty));
-                return next(context);
-            }),
+                ((IApplicationBuilder)app).Use((context, next) =>
+                {
+                    lock (_arrivals)
+                        _arrivals.Add((context.Request.Method, context.Request.Path.Value ?? string.Empty));
+                    if (HangUpPath().Match(context.Request.Path.Value ?? "") is { Success: true } hangUp)
+                        Sideband.End(hangUp.Groups[1].Value);
+                    return next(context);
+                });
+                Sideband.Use((IApplicationBuilder)app);
+            },
         });
         Server.Given(Request.Create().WithPath("/v1/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithCallback(async request => new ResponseMessage
@@ -82,6 +88,12 @@ public sealed class FakeOpenAI : IDisposable
     }
 
     public string BaseUrl => Server.Url + "/v1";
+
+    /// <summary>The WebSocket each live call's server joins (see <see cref="FakeSideband"/>).</summary>
+    public FakeSideband Sideband { get; } = new();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^/v1/realtime/calls/([^/]+)/hangup$")]
+    private static partial System.Text.RegularExpressions.Regex HangUpPath();
 
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
     public void AnswerCallsWith(Func<CallOffer, Task<string>> answer) => _answer = answer;
@@ -146,6 +158,7 @@ public sealed class FakeOpenAI : IDisposable
 
     public void Dispose()
     {
+        Sideband.Drop();
         Server.Stop();
         Certificate?.Dispose();
     }

@@ -12,6 +12,11 @@ export interface ConversationItem {
   readonly type: string;
   readonly role?: 'user' | 'assistant' | 'system';
   readonly content?: ReadonlyArray<{ readonly type: string; readonly text?: string; readonly transcript?: string | null }>;
+  /** `function_call` and `function_call_output` items: the server's tools answer these over the sideband. */
+  readonly call_id?: string;
+  readonly name?: string;
+  readonly arguments?: string;
+  readonly output?: string;
 }
 
 /** `response.usage`: cached tokens are a part of the input tokens, billed at a lower rate. */
@@ -52,6 +57,8 @@ export interface ServerEvents {
   'output_audio_buffer.stopped': { response_id?: string };
   'output_audio_buffer.cleared': { response_id?: string };
   'response.created': { response: { id: string } };
+  'response.output_item.done': { item: ConversationItem };
+  'response.function_call_arguments.done': { item_id: string; arguments: string };
   'response.done': { response: ResponseSummary };
   'error': { error: { type?: string; code?: string | null; message?: string } };
 }

@@ -120,7 +120,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         }
     }
 
-    private static TimeSpan Backoff(int failures) => TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, Math.Min(failures - 1, 6))));
+    private static TimeSpan Backoff(int failures) => TimeSpan.FromMilliseconds(Math.Min(5_000, 250 * Math.Pow(2, Math.Min(failures - 1, 5))));
 
     private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
     {

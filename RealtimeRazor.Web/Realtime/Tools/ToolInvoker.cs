@@ -27,8 +27,8 @@ public sealed partial class ToolInvoker(TimeSpan timeout, ILogger logger)
         cancel.CancelAfter(timeout);
         try
         {
-            // WaitAsync: a tool that ignores its token still gives the model an answer on time.
-            var result = await tool.InvokeAsync(arguments, cancel.Token).AsTask().WaitAsync(timeout, cancellationToken);
+            // On the pool and with WaitAsync: a tool that blocks, or ignores its token, still gives the model an answer on time.
+            var result = await Task.Run(() => tool.InvokeAsync(arguments, cancel.Token).AsTask(), cancel.Token).WaitAsync(timeout, cancellationToken);
             var elapsed = Stopwatch.GetElapsedTime(started);
             LogRan(logger, call.Name, elapsed.TotalMilliseconds);
             return Text(result);
@@ -53,7 +53,8 @@ public sealed partial class ToolInvoker(TimeSpan timeout, ILogger logger)
     {
         null => "null",
         string text => text,
-        JsonElement element => element.GetRawText(),
+        JsonElement { ValueKind: JsonValueKind.String } element => element.GetString()!,
+        JsonElement element => JsonSerializer.Serialize(element),
         _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
     };
 
