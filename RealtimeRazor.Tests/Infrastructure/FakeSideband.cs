@@ -63,18 +63,29 @@ public sealed class FakeSideband
     public async Task SendAsync(string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
-        foreach (var socket in _open.Keys)
+        // One send at a time, in call order: the peer's bridge calls this for each event without waiting.
+        await _sending.WaitAsync();
+        try
         {
-            try
+            foreach (var socket in _open.Keys)
             {
-                await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException)
-            {
-                // A socket dropped by the test.
+                try
+                {
+                    await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException)
+                {
+                    // A socket dropped by the test.
+                }
             }
         }
+        finally
+        {
+            _sending.Release();
+        }
     }
+
+    private readonly SemaphoreSlim _sending = new(1, 1);
 
     /// <summary>Drops every socket as a network failure would: no close frame.</summary>
     public void Drop()
