@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Realtime;
@@ -10,7 +11,7 @@ namespace RealtimeRazor.Tests.Realtime.Sideband;
 /// <summary>The pieces of the tool loop on their own: running one call, the built-in tools, the sideband's address.</summary>
 public sealed class ToolTests
 {
-    private static readonly IServiceProvider NoServices = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection());
+    private static readonly IServiceProvider NoServices = new ServiceCollection().BuildServiceProvider();
 
     private static Task<string> RunAsync(AIFunction tool, string arguments, double timeoutSeconds = 5) =>
         new ToolInvoker(TimeSpan.FromSeconds(timeoutSeconds), NullLogger.Instance)
@@ -116,6 +117,37 @@ public sealed class ToolTests
         Assert.Equal("City name", (string?)described["parameters"]!["properties"]!["city"]!["description"]);
         Assert.Equal(["city"], described["parameters"]!["required"]!.AsArray().Select(name => (string)name!));
         _ = JsonSerializer.Serialize(described);
+    }
+
+    /// <summary>The README's "write your own tool" example, as written there: it registers and answers.</summary>
+    [Fact]
+    public async Task The_README_example_tool_registers_and_answers()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddSingleton<OrderLookup>();
+        services.AddSingleton(provider =>
+        {
+            var orders = provider.GetRequiredService<OrderLookup>();
+            return AIFunctionFactory.Create(
+                ([System.ComponentModel.Description("The order number the user read out")] string orderNumber, CancellationToken cancellationToken) =>
+                    orders.StatusAsync(orderNumber, cancellationToken),
+                name: "order_status",
+                description: "Where an order is and when it arrives.");
+        });
+
+        var tool = Assert.Single(services.BuildServiceProvider().GetServices<AIFunction>());
+
+        Assert.Equal("Order 42 ships tomorrow.", await RunAsync(tool, """{"orderNumber":"42"}"""));
+        Assert.Equal(["orderNumber"], RealtimeTools.Describe([tool])[0]!["parameters"]!["required"]!.AsArray().Select(name => (string)name!));
+    }
+
+    private sealed class OrderLookup
+    {
+        public async Task<string> StatusAsync(string orderNumber, CancellationToken cancellationToken)
+        {
+            await Task.Delay(50, cancellationToken);
+            return $"Order {orderNumber} ships tomorrow.";
+        }
     }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
