@@ -259,6 +259,26 @@ public sealed class SidebandTests
         await Await.UntilAsync(() => app.Fake.Arrivals($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "the hang-up after the grace");
     }
 
+    [Fact]
+    public async Task Tool_arguments_results_and_exception_messages_stay_out_of_the_log()
+    {
+        var logs = new LogCapture();
+        using var fake = new FakeOpenAI();
+        using var factory = new AppFactory(fake, new Dictionary<string, string?> { ["Access:Mode"] = "Open", ["Realtime:ToolTimeoutSeconds"] = "1" }, logs: logs, services: OperatorTools);
+        using var client = factory.CreateClient();
+        using var response = await client.PostAsync("/api/realtime/calls", TestApp.Sdp(TestData.Offer));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "the sideband to open");
+
+        var calls = string.Join(",", FunctionCall("call_1", "get_weather", """{"city":"Zanzibar-Secret"}"""), FunctionCall("call_2", "broken_lookup", "{}"));
+        await fake.Sideband.SendAsync("""{"type":"response.done","response":{"id":"resp_1","status":"completed","output":[""" + calls + "]}}");
+        await Await.UntilAsync(() => fake.Sideband.Received.Count(e => e.Contains("response.create")) == 1, "the answers");
+
+        Assert.Contains(logs.Lines, line => line.Contains("get_weather") && line.Contains(" ran in "));
+        Assert.Contains(logs.Lines, line => line.Contains("broken_lookup") && line.Contains("InvalidOperationException"));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("Zanzibar-Secret") || line.Contains("hunter2"));
+    }
+
     private static async Task<string?> SidebandStatusAsync(TestApp app)
     {
         using var response = await app.Client.GetAsync(CallPath);
