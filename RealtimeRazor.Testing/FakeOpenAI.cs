@@ -29,7 +29,7 @@ public sealed record ServedCall(string Method, string Path, TimeSpan ServiceTime
 /// CORS preflights included, first waits <see cref="Delay"/>, as a remote server's round trip would,
 /// and the time spent on each is reported (<see cref="TakeServed"/>) so it can subtract what the fake cost.
 /// </summary>
-public sealed class FakeOpenAI : IDisposable
+public sealed partial class FakeOpenAI : IDisposable
 {
     public const string ApiKey = "sk-test-FAKE0123456789abcdefghijklmnop";
     public const string CallId = "rtc_fake0123456789";
@@ -62,6 +62,7 @@ public sealed class FakeOpenAI : IDisposable
     public FakeOpenAI(bool tls = false, string pathBase = "/v1", TimeSpan delay = default, bool logRequests = true)
     {
         _pathBase = pathBase;
+        Sideband = new FakeSideband(pathBase);
         Delay = delay;
         Certificate = tls ? SelfSignedForLoopback() : null;
         Server = WireMockServer.Start(new WireMockServerSettings
@@ -71,33 +72,40 @@ public sealed class FakeOpenAI : IDisposable
             CertificateSettings = tls ? new WireMockCertificateSettings { X509Certificate = Certificate } : null,
             // WireMock logs a request once it has been answered; "was OpenAI called?" must be asked at the door.
             // CORS is answered here too, not by WireMock's policy, which would answer preflights before the delay.
-            PreWireMockMiddlewareInit = app => ((IApplicationBuilder)app).Use(async (context, next) =>
+            PreWireMockMiddlewareInit = app =>
             {
-                var clock = Stopwatch.StartNew();
-                var (method, path) = (context.Request.Method, context.Request.Path.Value ?? string.Empty);
-                if (logRequests)
+                ((IApplicationBuilder)app).Use(async (context, next) =>
                 {
-                    lock (_arrivals)
-                        _arrivals.Add((method, path));
-                }
-                if (Delay > TimeSpan.Zero)
-                    await Task.Delay(Delay);
-                // Direct mode: the browser posts its offer to "OpenAI" from the app's origin, and reads the call id
-                // from Location, as OpenAI's own browser SDK does.
-                context.Response.Headers.AccessControlAllowOrigin = "*";
-                context.Response.Headers.AccessControlExposeHeaders = "Location";
-                if (HttpMethods.IsOptions(method) && context.Request.Headers.ContainsKey("Access-Control-Request-Method"))
-                {
-                    context.Response.StatusCode = StatusCodes.Status204NoContent;
-                    context.Response.Headers.AccessControlAllowMethods = "GET, POST, PUT, DELETE";
-                    context.Response.Headers.AccessControlAllowHeaders = context.Request.Headers.AccessControlRequestHeaders;
-                }
-                else
-                {
-                    await next(context);
-                }
-                _served.Enqueue(new ServedCall(method, path, clock.Elapsed));
-            }),
+                    var clock = Stopwatch.StartNew();
+                    var (method, path) = (context.Request.Method, context.Request.Path.Value ?? string.Empty);
+                    if (logRequests)
+                    {
+                        lock (_arrivals)
+                            _arrivals.Add((method, path));
+                    }
+                    // A hang-up ends the call for its sideband too, as at OpenAI.
+                    if (path.StartsWith(pathBase, StringComparison.Ordinal) && HangUpPath().Match(path[pathBase.Length..]) is { Success: true } hangUp)
+                        Sideband.End(hangUp.Groups[1].Value);
+                    if (Delay > TimeSpan.Zero)
+                        await Task.Delay(Delay);
+                    // Direct mode: the browser posts its offer to "OpenAI" from the app's origin, and reads the call id
+                    // from Location, as OpenAI's own browser SDK does.
+                    context.Response.Headers.AccessControlAllowOrigin = "*";
+                    context.Response.Headers.AccessControlExposeHeaders = "Location";
+                    if (HttpMethods.IsOptions(method) && context.Request.Headers.ContainsKey("Access-Control-Request-Method"))
+                    {
+                        context.Response.StatusCode = StatusCodes.Status204NoContent;
+                        context.Response.Headers.AccessControlAllowMethods = "GET, POST, PUT, DELETE";
+                        context.Response.Headers.AccessControlAllowHeaders = context.Request.Headers.AccessControlRequestHeaders;
+                    }
+                    else
+                    {
+                        await next(context);
+                    }
+                    _served.Enqueue(new ServedCall(method, path, clock.Elapsed));
+                });
+                Sideband.Use((IApplicationBuilder)app);
+            },
         });
         Server.Given(Request.Create().WithPath(pathBase + "/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
             .RespondWith(Response.Create().WithCallback(async request => new ResponseMessage
@@ -126,6 +134,12 @@ public sealed class FakeOpenAI : IDisposable
 
     /// <summary>How long every answer waits before it is served: a remote server's round trip. Can change between runs.</summary>
     public TimeSpan Delay { get; set; }
+
+    /// <summary>The WebSocket each live call's server joins (see <see cref="FakeSideband"/>).</summary>
+    public FakeSideband Sideband { get; }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^/realtime/calls/([^/]+)/hangup$")]
+    private static partial System.Text.RegularExpressions.Regex HangUpPath();
 
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
     public void AnswerCallsWith(Func<CallOffer, Task<string>> answer) => _answer = answer;
@@ -223,6 +237,7 @@ public sealed class FakeOpenAI : IDisposable
 
     public void Dispose()
     {
+        Sideband.Drop();
         Server.Stop();
         Certificate?.Dispose();
     }

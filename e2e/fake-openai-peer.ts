@@ -95,9 +95,21 @@ function sendEvents(events: readonly unknown[]): void {
   for (const event of events) {
     const added = event as { type?: string; item?: { id?: string } };
     if (added.type === 'conversation.item.added' && typeof added.item?.id === 'string') lastItemId = added.item.id;
-    channel.send(JSON.stringify(event));
+    const text = JSON.stringify(event);
+    channel.send(text);
     sentCount++;
+    // OpenAI sends every server event of the call to its sideband too (the test bridges it to the fake's WebSocket).
+    void window.toSideband?.(text);
   }
+}
+
+/** A client event the app's server sent on the sideband: OpenAI handles it as if the page had sent it. */
+function fromSideband(text: string): void {
+  const call = current;
+  if (call === null) return;
+  const event: unknown = JSON.parse(text);
+  call.received.push(event);
+  echo(event);
 }
 
 /** Answers conversation.item.create as OpenAI does: the item, with its id, appended to the conversation. */
@@ -126,6 +138,7 @@ const api = {
   speak: (on: boolean): void => {
     if (current !== null) current.voice.gain.value = on ? 0.5 : 0;
   },
+  fromSideband,
   received: (): unknown[] => current?.received ?? [],
   channelState: (): string => current?.channel?.readyState ?? 'none',
   channelNegotiated: (): boolean => current?.channel?.negotiated ?? false,
@@ -137,7 +150,11 @@ const api = {
 };
 
 declare global {
-  interface Window { fakeOpenAI: typeof api }
+  interface Window {
+    fakeOpenAI: typeof api;
+    /** Bound by the test when it bridges the peer to the fake sideband. */
+    toSideband?: (json: string) => Promise<void>;
+  }
 }
 
 window.fakeOpenAI = api;

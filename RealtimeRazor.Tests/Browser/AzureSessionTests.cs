@@ -49,6 +49,6 @@ public sealed class AzureSessionTests(BrowserFixture browser)
 
         await voice.DisconnectButton.ClickAsync();
         await voice.ExpectTornDownAsync();
-        await Support.Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "the hang-up at Azure");
+        await Await.UntilAsync(() => voice.OpenAI.Requests($"/realtime/calls/{FakeOpenAI.CallId}/hangup").Count == 1, "the hang-up at Azure");
     }
 }

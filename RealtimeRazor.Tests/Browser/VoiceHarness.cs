@@ -94,17 +94,18 @@ public sealed class VoiceHarness : IAsyncDisposable
     public static async Task<VoiceHarness> StartAsync(
         IBrowser browser, IDictionary<string, string?>? settings = null, BrowserNewContextOptions? userOptions = null,
         bool throughNginx = false, LogCapture? logs = null, IDictionary<string, string>? headers = null, bool openPage = true,
-        string openAIPathBase = "/v1")
+        string openAIPathBase = "/v1", Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var openAI = new FakeOpenAI(pathBase: openAIPathBase);
         var peerPage = openAI.ServePeerPage();
-        var app = new AppFactory(openAI, settings, logs: logs);
+        var app = new AppFactory(openAI, settings, logs: logs, services: services);
         var appUrl = app.StartKestrel();
         var nginx = throughNginx ? await NginxProxy.StartAsync(appUrl) : null;
         appUrl = nginx?.Url ?? appUrl;
 
         var peerContext = await TracedContext.OpenAsync(browser, "peer");
         var peer = await peerContext.Context.NewPageAsync();
+        await BridgeSidebandAsync(openAI, peer);
         await peer.GotoAsync(peerPage);
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
         openAI.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
@@ -215,6 +216,16 @@ public sealed class VoiceHarness : IAsyncDisposable
         await Assertions.Expect(Status).ToHaveTextAsync("Not connected", new() { Timeout = BrowserFixture.Patience });
         await Assertions.Expect(ConnectButton).ToBeEnabledAsync();
         Assert.Equal(0, await LiveMicrophoneTracksAsync());
+    }
+
+    /// <summary>
+    /// One call, two ways in, as at OpenAI: what the peer sends on the data channel also goes to the
+    /// sideband, and what the server sends on the sideband reaches the peer as a client event.
+    /// </summary>
+    private static async Task BridgeSidebandAsync(FakeOpenAI openAI, IPage peer)
+    {
+        await peer.ExposeFunctionAsync<string, Task>("toSideband", openAI.Sideband.SendAsync);
+        openAI.Sideband.OnClientEvent = json => peer.EvaluateAsync("json => window.fakeOpenAI.fromSideband(json)", json);
     }
 
     public async ValueTask DisposeAsync()

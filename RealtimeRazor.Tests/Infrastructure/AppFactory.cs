@@ -12,7 +12,9 @@ namespace RealtimeRazor.Tests.Infrastructure;
 /// The real app with only its infrastructure swapped: OpenAI is the fake, the key a test key.
 /// Settings are passed as configuration, as an operator would.
 /// </summary>
-public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? settings = null, string environment = "Development", LogCapture? logs = null)
+/// <param name="services">What an operator adds in code, such as their own tools.</param>
+public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? settings = null, string environment = "Development", LogCapture? logs = null,
+    Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -28,6 +30,8 @@ public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? 
                     ((SocketsHttpHandler)handler).SslOptions.RemoteCertificateValidationCallback =
                         (_, certificate, _, _) => certificate?.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) == pinned));
         }
+        if (services is not null)
+            builder.ConfigureTestServices(services);
         builder.UseEnvironment(environment);
         builder.UseSetting("OpenAI:BaseUrl", openAI.BaseUrl);
         builder.UseSetting("OpenAI:ApiKey", FakeOpenAI.ApiKey);

@@ -9,10 +9,10 @@ namespace RealtimeRazor.Tests.Support;
 /// <summary>One fake OpenAI and one app in front of it (in-memory test server), disposed together.</summary>
 public sealed class TestApp : IDisposable
 {
-    public TestApp(IDictionary<string, string?>? settings = null, string environment = "Development")
+    public TestApp(IDictionary<string, string?>? settings = null, string environment = "Development", Action<IServiceCollection>? services = null)
     {
         Fake = new FakeOpenAI();
-        Factory = new AppFactory(Fake, settings, environment);
+        Factory = new AppFactory(Fake, settings, environment, services: services);
         client = new Lazy<HttpClient>(() => Factory.CreateClient(new() { AllowAutoRedirect = false }));
     }
 

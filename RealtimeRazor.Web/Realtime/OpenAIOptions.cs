@@ -61,4 +61,11 @@ public sealed class OpenAIOptions
 
     /// <summary>The upstream's name as users and logs see it.</summary>
     public string ProviderName => Provider == UpstreamProvider.Azure ? "Azure OpenAI" : "OpenAI";
+
+    /// <summary>The sideband of a live call: <c>wss://{host}/v1/realtime?call_id=…</c> (ws:// for a plain-http upstream).</summary>
+    public Uri SidebandUrl(string callId) => new UriBuilder(new Uri(BaseAddress, "realtime"))
+    {
+        Scheme = BaseAddress.Scheme == Uri.UriSchemeHttp ? Uri.UriSchemeWs : Uri.UriSchemeWss,
+        Query = "call_id=" + Uri.EscapeDataString(callId),
+    }.Uri;
 }

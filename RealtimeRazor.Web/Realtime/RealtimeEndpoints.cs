@@ -2,6 +2,8 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
+using RealtimeRazor.Web.Realtime.Calls;
+using RealtimeRazor.Web.Realtime.Tools;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -29,6 +31,7 @@ public static class RealtimeEndpoints
 
         api.MapPost(Calls, CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
         api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
+        api.MapGet(Calls + "/{id}", CallStatus);
         api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
         api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
         return app;
@@ -36,7 +39,7 @@ public static class RealtimeEndpoints
 
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, RealtimeTools tools, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions, string? dcid)
     {
         if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
@@ -47,10 +50,11 @@ public static class RealtimeEndpoints
             return refusal;
 
         var identity = AccessIdentity.Of(context);
-        if (sessions.Reserve(identity, sessions.MaxSessionLength).Refused(out refusal, out var lease))
+        var sessionTools = tools.For(settings.Tools);
+        if (sessions.Reserve(identity, sessions.MaxSessionLength, sessionTools).Refused(out refusal, out var lease))
             return Refused(audit, identity, refusal);
         using var reserved = lease;
-        var answer = await openAI.CreateCallAsync(offer, SessionConfig.Build(realtime.Value, settings), dataChannelId, context.RequestAborted);
+        var answer = await openAI.CreateCallAsync(offer, SessionConfig.Build(realtime.Value, settings, sessionTools), dataChannelId, context.RequestAborted);
         lease.Keep(answer.CallId);
         audit.CallStarted(answer.CallId, identity);
         if (answer.CallId is { } id)
@@ -64,17 +68,18 @@ public static class RealtimeEndpoints
     /// reports the call it started (<see cref="ReportDirectCall"/>). A slot never reported lapses with the secret.
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
-        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
+        HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, RealtimeTools tools, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
         string? preset, string? instructions)
     {
         if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
             return refusal;
 
         var identity = AccessIdentity.Of(context);
-        if (sessions.Reserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds)).Refused(out refusal, out var lease))
+        var sessionTools = tools.For(settings.Tools);
+        if (sessions.Reserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), sessionTools).Refused(out refusal, out var lease))
             return Refused(audit, identity, refusal);
         using var reserved = lease;
-        var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings), context.RequestAborted);
+        var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings, sessionTools), context.RequestAborted);
         lease.Keep();
         audit.ClientSecretIssued(identity);
         return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.BrowserCallsUrl, slot = lease.Id });
@@ -113,6 +118,25 @@ public static class RealtimeEndpoints
         await openAI.HangUpAsync(id, CancellationToken.None);
         audit.CallEnded(id, identity);
         return Results.NoContent();
+    }
+
+    /// <summary>
+    /// What the page cannot see from its own channel: whether the server's sideband to the call is up, so
+    /// it can say "tools unavailable" while it is not. Only the call's owner may ask.
+    /// </summary>
+    private static IResult CallStatus(string id, HttpContext context, SessionRegistry sessions)
+    {
+        if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
+            return Refusal.Of(ProblemCode.InvalidCallId);
+        if (sessions.ControllerOf(AccessIdentity.Of(context), id) is not { } controller)
+            return Refusal.Of(ProblemCode.CallNotFound);
+        var sideband = controller.State switch
+        {
+            SidebandState.Open => "open",
+            SidebandState.Unavailable => "unavailable",
+            _ => "connecting",
+        };
+        return Results.Json(new { sideband, tools = controller.ToolCount });
     }
 
     /// <summary>A cap refused the session: the audit log records who was refused and why.</summary>

@@ -93,6 +93,10 @@ public sealed class RealtimeOptions
         PreNegotiatedDataChannel ?? (Negotiation == NegotiationMode.Relay
             && string.Equals(openAI.BaseUrl.IsAbsoluteUri ? openAI.BaseUrl.Host : null, "api.openai.com", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>How long a tool may run before the model is told it did not answer.</summary>
+    [Range(1, 120, ErrorMessage = "Realtime:ToolTimeoutSeconds must be between 1 and 120.")]
+    public double ToolTimeoutSeconds { get; set; } = 10;
+
     /// <summary>Whether the page may send its own instructions (at most <see cref="MaxCustomInstructions"/> characters).</summary>
     public bool AllowCustomInstructions { get; set; }
 
@@ -125,6 +129,9 @@ public sealed class RealtimePreset
     public string? Voice { get; set; }
     public string? Instructions { get; set; }
     public string? TurnDetection { get; set; }
+
+    /// <summary>The tools this preset's sessions may call, by name; unset means every enabled tool.</summary>
+    public List<string>? Tools { get; set; }
 }
 
 /// <summary>USD per one million tokens.</summary>

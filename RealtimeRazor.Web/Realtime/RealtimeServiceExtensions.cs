@@ -1,6 +1,8 @@
 using Azure.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Realtime.Calls;
+using RealtimeRazor.Web.Realtime.Tools;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -28,6 +30,7 @@ public static class RealtimeServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddRealtimeTools();
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddHostedService<SessionReaper>();
         builder.Services.AddHostedService<UpstreamStartupReport>();
@@ -56,5 +59,22 @@ public static class RealtimeServiceExtensions
             // log configuration drops; OpenAIRealtimeClient logs each call itself, without headers.
             .RemoveAllLoggers();
         return builder;
+    }
+
+    /// <summary>
+    /// Operators add tools as <see cref="Microsoft.Extensions.AI.AIFunction"/> singletons (see the README);
+    /// the built-in ones exist only when enabled. Each call's controller answers them over the sideband.
+    /// </summary>
+    private static void AddRealtimeTools(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BuiltInToolOptions>()
+            .BindConfiguration(BuiltInToolOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BuiltInToolOptions>, BuiltInToolOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RealtimeOptions>, PresetToolsValidator>();
+        builder.Services.AddSingleton<BuiltInTools>();
+        builder.Services.AddSingleton<RealtimeTools>();
+        builder.Services.AddSingleton<CallControllerContext>();
+        builder.Services.AddSingleton<CallControllers>();
     }
 }

@@ -1,17 +1,21 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using RealtimeRazor.Web.Realtime.Tools;
 using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>What varies between sessions: the base configuration, a preset, or custom instructions.</summary>
-public sealed record SessionSettings(string Voice, string Instructions, string TurnDetection)
+/// <param name="Tools">The preset's tool names; null means every enabled tool.</param>
+public sealed record SessionSettings(string Voice, string Instructions, string TurnDetection, IReadOnlyList<string>? Tools = null)
 {
     public static SessionSettings From(RealtimeOptions options) => new(options.Voice, options.Instructions, options.TurnDetection);
 
     public static SessionSettings From(RealtimeOptions options, RealtimePreset preset) => new(
         preset.Voice ?? options.Voice,
         preset.Instructions ?? options.Instructions,
-        preset.TurnDetection ?? options.TurnDetection);
+        preset.TurnDetection ?? options.TurnDetection,
+        preset.Tools);
 }
 
 /// <summary>Builds the GA <c>session</c> object that OpenAI receives when a call or secret is created.</summary>
@@ -19,11 +23,18 @@ public static class SessionConfig
 {
     public static JsonObject Build(RealtimeOptions options) => Build(options, SessionSettings.From(options));
 
-    public static JsonObject Build(RealtimeOptions options, SessionSettings settings)
+    /// <param name="tools">The session's tools, answered by the call's controller over the sideband.</param>
+    public static JsonObject Build(RealtimeOptions options, SessionSettings settings, IReadOnlyList<AIFunction>? tools = null)
     {
         var session = WithoutTools(options, settings);
-        if (options.McpServers.Count > 0)
-            session["tools"] = new JsonArray([.. options.McpServers.Select(McpTool)]);
+        var described = RealtimeTools.Describe(tools ?? []);
+        foreach (var server in options.McpServers)
+            described.Add(McpTool(server));
+        if (described.Count > 0)
+        {
+            session["tools"] = described;
+            session["tool_choice"] = "auto";
+        }
         return session;
     }
 
@@ -64,10 +75,10 @@ public static class SessionConfig
     /// <summary>Direct mode's request body for <c>POST /realtime/client_secrets</c>.</summary>
     public static JsonObject ClientSecretRequest(RealtimeOptions options) => ClientSecretRequest(options, SessionSettings.From(options));
 
-    public static JsonObject ClientSecretRequest(RealtimeOptions options, SessionSettings settings) => new()
+    public static JsonObject ClientSecretRequest(RealtimeOptions options, SessionSettings settings, IReadOnlyList<AIFunction>? tools = null) => new()
     {
         ["expires_after"] = new JsonObject { ["anchor"] = "created_at", ["seconds"] = options.ClientSecretSeconds },
-        ["session"] = Build(options, settings),
+        ["session"] = Build(options, settings, tools),
     };
 
     // "none" is sent as an explicit null: the client commits the audio buffer itself (push-to-talk).

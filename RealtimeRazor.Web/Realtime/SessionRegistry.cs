@@ -1,27 +1,31 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
+using RealtimeRazor.Web.Realtime.Calls;
 
 namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>
 /// The sessions this server has started and not yet seen end: enforces the concurrency caps and
-/// tells the reaper which calls outlived <c>Realtime:MaxSessionMinutes</c>.
+/// tells the reaper which calls outlived <c>Realtime:MaxSessionMinutes</c>. A slot owns its call's
+/// controller: whichever way the call ends, removing the slot closes the controller and its sideband.
 /// </summary>
-public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime)
+public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime, CallControllers controllers)
 {
     private readonly Lock _gate = new();
     private readonly List<Slot> _slots = [];
 
     public sealed class Slot
     {
-        internal Slot(string owner, DateTimeOffset startedAt, DateTimeOffset endsAt)
+        internal Slot(string owner, DateTimeOffset startedAt, DateTimeOffset endsAt, IReadOnlyList<AIFunction> tools)
         {
             Owner = owner;
             StartedAt = startedAt;
             EndsAt = endsAt;
+            Tools = tools;
         }
 
         /// <summary>
@@ -34,6 +38,11 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         public DateTimeOffset StartedAt { get; }
         public DateTimeOffset EndsAt { get; internal set; }
         public string? CallId { get; internal set; }
+
+        /// <summary>The tools the session was created with: its controller answers only these.</summary>
+        public IReadOnlyList<AIFunction> Tools { get; }
+
+        public CallController? Controller { get; internal set; }
     }
 
     public enum ReportOutcome
@@ -53,7 +62,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     /// Takes a slot for <paramref name="owner"/>, held until <paramref name="holdFor"/> passes once kept;
     /// refused when a cap is reached.
     /// </summary>
-    public Refusable<Lease> Reserve(string owner, TimeSpan holdFor)
+    public Refusable<Lease> Reserve(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools)
     {
         lock (_gate)
         {
@@ -63,7 +72,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
             if (_slots.Count >= access.Value.MaxSessions)
                 return Refusal.Of(ProblemCode.SiteAtCapacity);
             var now = time.GetUtcNow();
-            var slot = new Slot(owner, now, now + holdFor);
+            var slot = new Slot(owner, now, now + holdFor, tools);
             _slots.Add(slot);
             return new Lease(this, slot);
         }
@@ -94,7 +103,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
             if (callId is not null)
             {
                 lock (_registry._gate)
-                    _slot.CallId = callId;
+                    _registry.Bind(_slot, callId);
             }
             _kept = true;
         }
@@ -105,7 +114,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
                 return;
             _kept = true;
             lock (_registry._gate)
-                _registry._slots.Remove(_slot);
+                _registry.Remove(slot => slot == _slot);
         }
     }
 
@@ -125,8 +134,8 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
                 return ReportOutcome.Bound;
             if (slot.CallId is not null || _slots.Exists(other => other.CallId == callId))
                 return ReportOutcome.AlreadyBound;
-            slot.CallId = callId;
             slot.EndsAt = slot.StartedAt + MaxSessionLength;
+            Bind(slot, callId);
             return ReportOutcome.Bound;
         }
     }
@@ -135,7 +144,38 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     public bool TryEnd(string owner, string callId)
     {
         lock (_gate)
-            return _slots.RemoveAll(slot => slot.Owner == owner && slot.CallId == callId) > 0;
+            return Remove(slot => slot.Owner == owner && slot.CallId == callId) > 0;
+    }
+
+    /// <summary>The owner's live call, or null when it is not theirs or not known here.</summary>
+    public CallController? ControllerOf(string owner, string callId)
+    {
+        lock (_gate)
+            return _slots.Find(slot => slot.Owner == owner && slot.CallId == callId)?.Controller;
+    }
+
+    /// <summary>The call's controller is made when its id is known, and from then on belongs to the slot.</summary>
+    private void Bind(Slot slot, string callId)
+    {
+        slot.CallId = callId;
+        slot.Controller = controllers.Open(callId, slot.Tools, forget: () =>
+        {
+            lock (_gate)
+                return Remove(candidate => candidate.CallId == callId) > 0;
+        });
+    }
+
+    /// <summary>Every removal goes through here, so no controller outlives its slot.</summary>
+    private int Remove(Predicate<Slot> match)
+    {
+        var removed = _slots.FindAll(match);
+        _slots.RemoveAll(match);
+        foreach (var slot in removed)
+        {
+            if (slot.Controller is { } controller)
+                controllers.Close(controller);
+        }
+        return removed.Count;
     }
 
     /// <summary>Calls past their end, removed from the registry; the caller hangs them up.</summary>
@@ -145,7 +185,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         {
             var now = time.GetUtcNow();
             var expired = _slots.Where(slot => slot.EndsAt <= now).ToList();
-            _slots.RemoveAll(expired.Contains);
+            Remove(expired.Contains);
             return expired.Where(slot => slot.CallId is not null).Select(slot => slot.CallId!).ToList();
         }
     }
@@ -154,6 +194,6 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     {
         var now = time.GetUtcNow();
         // Slots without a call (Direct-mode secrets never reported) just lapse; calls are left for the reaper to hang up.
-        _slots.RemoveAll(slot => slot.CallId is null && slot.EndsAt <= now);
+        Remove(slot => slot.CallId is null && slot.EndsAt <= now);
     }
 }

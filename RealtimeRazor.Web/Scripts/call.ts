@@ -10,6 +10,7 @@ import { is, type ClientEvent, type RealtimeEvent } from './protocol.js';
 import type { SessionInfo } from './session-info.js';
 import type { RealtimeSession } from './session.js';
 import type { TimeLimit } from './time-limit.js';
+import type { ToolsNotice } from './tools-notice.js';
 import type { Transcript, TranscriptEntry } from './transcript.js';
 import type { UsageMeter } from './usage.js';
 import type { Waveform } from './waveform.js';
@@ -63,6 +64,7 @@ export interface CallParts {
   readonly controls: ConversationControls;
   readonly devices: DevicePicker;
   readonly timeLimit: TimeLimit;
+  readonly toolsNotice: ToolsNotice;
 }
 
 /** The two live waveforms of a call; the microphone's is replaced when the user switches devices. */
@@ -190,6 +192,7 @@ export class Call {
       carryOver(session, carried);
       this.#setState({ kind: 'connected', session, audio, waveforms });
       timeLimit.start(() => void this.#fail(t('err.timeLimit', { minutes: timeLimit.minutes }), false));
+      this.#parts.toolsNotice.watch(session.callUrl);
       // Device names are only readable once the microphone is allowed.
       void devices.refresh().catch(() => undefined);
     } catch (error) {
@@ -229,6 +232,7 @@ export class Call {
         return;
       case 'connected':
         this.#parts.timeLimit.stop();
+        this.#parts.toolsNotice.stop();
         this.#parts.controls.detach();
         this.#approvals?.detach();
         state.waveforms.dispose();

@@ -7,6 +7,7 @@ import { pageConfig } from './page-config.js';
  */
 const keys = [
   'connect', 'disconnect', 'mute', 'unmute', 'you', 'assistant', 'transcript', 'interrupted',
+  'tool', 'toolFailed', 'toolsUnavailable',
   'noSpeech', 'transcriptionUnavailable', 'copied', 'copyFailed', 'costUnknown', 'timeLeft', 'microphoneN', 'speakerN',
   'status.idle', 'status.connecting', 'status.connected', 'status.disconnecting', 'status.failed',
   'user.quiet', 'user.speaking', 'user.muted', 'assistant.quiet', 'assistant.speaking',

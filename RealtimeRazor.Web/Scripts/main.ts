@@ -9,6 +9,7 @@ import { EventLog } from './event-log.js';
 import { wireExport } from './export.js';
 import { pageConfig } from './page-config.js';
 import { TimeLimit } from './time-limit.js';
+import { ToolsNotice } from './tools-notice.js';
 import { Transcript } from './transcript.js';
 import { UsageMeter } from './usage.js';
 
@@ -64,7 +65,7 @@ const call = new Call(pageConfig, {
   audio,
   micCanvas: element('mic-wave', HTMLCanvasElement),
   assistantCanvas: element('assistant-wave', HTMLCanvasElement),
-}, { transcript, eventLog, usage, controls, devices, timeLimit });
+}, { transcript, eventLog, usage, controls, devices, timeLimit, toolsNotice: new ToolsNotice(element('tools-notice', HTMLElement)) });
 wireExport({
   markdown: element('download-markdown', HTMLButtonElement),
   json: element('download-json', HTMLButtonElement),

@@ -12,9 +12,14 @@ export interface ConversationItem {
   readonly type: string;
   readonly role?: 'user' | 'assistant' | 'system';
   readonly content?: ReadonlyArray<{ readonly type: string; readonly text?: string; readonly transcript?: string | null }>;
-  /** Tool items: the tool's name and its arguments as JSON text; MCP items also name their server. */
+  /**
+   * Tool items. `function_call` / `function_call_output`: the server's tools answer these over the sideband.
+   * MCP items also name their server.
+   */
+  readonly call_id?: string;
   readonly name?: string;
   readonly arguments?: string;
+  readonly output?: string;
   readonly server_label?: string;
 }
 
@@ -75,6 +80,8 @@ export interface ServerEvents {
   'session.updated': { session: SessionSummary };
   'rate_limits.updated': { rate_limits: readonly RateLimit[] };
   'response.created': { response: { id: string } };
+  'response.output_item.done': { item: ConversationItem };
+  'response.function_call_arguments.done': { item_id: string; arguments: string };
   'response.done': { response: ResponseSummary };
   'error': { error: { type?: string; code?: string | null; message?: string } };
 }

@@ -58,6 +58,11 @@ export class RealtimeSession {
     }
   }
 
+  /** The call's URL on this server, once the server knows the call (null: it never will). */
+  get callUrl(): Promise<string | null> {
+    return this.#hangUpUrl;
+  }
+
   get microphone(): MediaStream | null {
     return this.#microphone;
   }

@@ -3,8 +3,29 @@ import { is, type ConversationItem, type RealtimeEvent } from './protocol.js';
 
 export type Speaker = 'user' | 'assistant';
 
+/** A tool call gets its own line, but is not a turn: exports and carried-over context leave it out. */
+type LineKind = Speaker | 'tool';
+
+/** Tool arguments and results are shown in short: the line says what ran, not everything it returned. */
+const toolTextLimit = 80;
+
 export function speakerLabel(speaker: Speaker): string {
   return t(speaker === 'user' ? 'you' : 'assistant');
+}
+
+function shorten(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > toolTextLimit ? `${flat.slice(0, toolTextLimit - 1)}…` : flat;
+}
+
+/** The server reports a failed tool as `{"error": "..."}`. */
+function failed(output: string): boolean {
+  try {
+    const value: unknown = JSON.parse(output);
+    return typeof value === 'object' && value !== null && 'error' in value;
+  } catch {
+    return false;
+  }
 }
 
 /** One finished or streaming line, in conversation order, for export and for carrying into a new session. */
@@ -35,6 +56,8 @@ const typicalCharactersPerSecond = 15;
 export class Transcript {
   readonly #list: HTMLOListElement;
   readonly #lines = new Map<string, Line>();
+  /** Tool lines by the call's call_id, where the server's function_call_output finds them. */
+  readonly #toolCalls = new Map<string, string>();
   #nextId = 0;
   /** The assistant's speaking rate, learnt from replies played to the end: where a cut reply stopped. */
   #charactersPerSecond = typicalCharactersPerSecond;
@@ -49,6 +72,10 @@ export class Transcript {
   apply(event: RealtimeEvent): boolean {
     if (is(event, 'conversation.item.added') || is(event, 'conversation.item.done')) {
       this.#placeItem(event.item, event.previous_item_id);
+    } else if (is(event, 'response.output_item.done')) {
+      if (event.item.type === 'function_call') this.#showToolCall(event.item);
+    } else if (is(event, 'response.function_call_arguments.done')) {
+      this.#showToolArguments(event.item_id, event.arguments);
     } else if (is(event, 'input_audio_buffer.committed')) {
       this.#place(event.item_id, event.previous_item_id, 'user');
     } else if (is(event, 'conversation.item.input_audio_transcription.delta')) {
@@ -144,6 +171,17 @@ export class Transcript {
   }
 
   #placeItem(item: ConversationItem, previousId: string | null | undefined): void {
+    if (item.type === 'function_call') {
+      this.#place(item.id, previousId, null);
+      this.#showToolCall(item);
+      return;
+    }
+    if (item.type === 'function_call_output') {
+      // Placed for the order of later items, but shown on its call's line.
+      this.#place(item.id, previousId, null);
+      this.#showToolResult(item.call_id, item.output ?? '');
+      return;
+    }
     const speaker = item.type === 'message' && (item.role === 'user' || item.role === 'assistant') ? item.role : null;
     const line = this.#place(item.id, previousId, speaker);
     // Typed messages arrive complete; audio items wait for their transcript events.
@@ -153,8 +191,34 @@ export class Transcript {
     }
   }
 
+  #showToolCall(item: ConversationItem): void {
+    if (item.call_id !== undefined) this.#toolCalls.set(item.call_id, item.id);
+    const line = this.#lineFor(item.id, 'tool');
+    if (line.element.dataset['state'] === 'final') return;
+    const name = line.element.querySelector('.tool-name') ?? line.text.appendChild(Object.assign(document.createElement('span'), { className: 'tool-name' }));
+    name.textContent = item.name ?? '';
+    if (item.arguments !== undefined) this.#showToolArguments(item.id, item.arguments);
+  }
+
+  #showToolArguments(itemId: string, args: string): void {
+    const line = this.#lines.get(itemId);
+    if (line?.element.dataset['speaker'] !== 'tool') return;
+    const shown = line.element.querySelector('.tool-arguments') ?? line.text.appendChild(Object.assign(document.createElement('span'), { className: 'tool-arguments' }));
+    shown.textContent = ` ${shorten(args)}`;
+  }
+
+  #showToolResult(callId: string | undefined, output: string): void {
+    const itemId = callId === undefined ? undefined : this.#toolCalls.get(callId);
+    const line = itemId === undefined ? undefined : this.#lines.get(itemId);
+    if (line === undefined) return;
+    const result = line.element.querySelector('.tool-result') ?? line.text.appendChild(Object.assign(document.createElement('span'), { className: 'tool-result' }));
+    result.textContent = ` → ${failed(output) ? t('toolFailed') : shorten(output)}`;
+    line.element.dataset['state'] = 'final';
+    line.element.dataset['failed'] = String(failed(output));
+  }
+
   /** Creates the line if needed and moves it after its predecessor once that is known. */
-  #place(itemId: string, previousId: string | null | undefined, speaker: Speaker | null): Line {
+  #place(itemId: string, previousId: string | null | undefined, speaker: LineKind | null): Line {
     const line = this.#lineFor(itemId, speaker);
     if (previousId === undefined || line.placed) return line;
     const previous = previousId === null ? undefined : this.#lines.get(previousId);
@@ -184,7 +248,7 @@ export class Transcript {
     line.element.dataset['state'] = 'final';
   }
 
-  #lineFor(itemId: string, speaker: Speaker | null): Line {
+  #lineFor(itemId: string, speaker: LineKind | null): Line {
     let line = this.#lines.get(itemId);
     if (line === undefined) {
       const element = document.createElement('li');
@@ -201,11 +265,11 @@ export class Transcript {
     return line;
   }
 
-  #label(line: Line, speaker: Speaker): void {
+  #label(line: Line, speaker: LineKind): void {
     const label = document.createElement('span');
     label.className = 'speaker';
     label.id = `speaker-${this.#nextId++}`;
-    label.textContent = speakerLabel(speaker);
+    label.textContent = speaker === 'tool' ? t('tool') : speakerLabel(speaker);
     line.element.prepend(label);
     line.element.setAttribute('aria-labelledby', label.id);
     line.element.dataset['speaker'] = speaker;

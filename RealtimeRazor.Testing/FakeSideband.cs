@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace RealtimeRazor.Testing;
+
+/// <summary>A sideband handshake as the fake saw it: the call it named and whether it was let in.</summary>
+public sealed record SidebandHandshake(string Path, string? CallId, string? Authorization, int Status);
+
+/// <summary>
+/// OpenAI's sideband, on the fake's own Kestrel: <c>GET /v1/realtime?call_id=…</c> upgraded to a WebSocket
+/// with the server's bearer key, as OpenAI documents it (Azure: below <c>/openai/v1</c>, its <c>api-key</c> header). A call that was hung up answers 404
+/// <c>call_id_not_found</c>, and hanging up closes its sockets, as the end of a call does at OpenAI.
+/// Tests bridge it to the fake WebRTC peer (<see cref="OnClientEvent"/>, <see cref="SendAsync"/>).
+/// </summary>
+public sealed class FakeSideband(string pathBase)
+{
+    private readonly ConcurrentDictionary<WebSocket, string> _open = new();
+    private readonly ConcurrentDictionary<string, bool> _ended = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<SidebandHandshake> _handshakes = new();
+    private readonly ConcurrentQueue<(string CallId, string Json)> _received = new();
+
+    /// <summary>Answers every handshake with this status instead of opening (0: open normally).</summary>
+    public int RefuseWith { get; set; }
+
+    /// <summary>Each client event the server sends, in order; awaited before the next is read.</summary>
+    public Func<string, Task>? OnClientEvent { get; set; }
+
+    public IReadOnlyList<SidebandHandshake> Handshakes => [.. _handshakes];
+
+    /// <summary>Client events received from the server, as JSON text.</summary>
+    public IReadOnlyList<string> Received => [.. _received.Select(entry => entry.Json)];
+
+    public int OpenSockets => _open.Count;
+
+    /// <summary>Registered in the fake's pipeline ahead of WireMock.</summary>
+    internal void Use(IApplicationBuilder app)
+    {
+        app.UseWebSockets();
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path == pathBase + "/realtime" && context.WebSockets.IsWebSocketRequest)
+                await AcceptAsync(context);
+            else
+                await next(context);
+        });
+    }
+
+    /// <summary>The call ended at OpenAI: its sockets close cleanly and it can no longer be joined.</summary>
+    internal void End(string callId)
+    {
+        _ended[callId] = true;
+        foreach (var (socket, id) in _open)
+        {
+            if (id == callId)
+                _ = CloseAsync(socket);
+        }
+    }
+
+    /// <summary>Sends a server event to every open sideband (the fake runs one call at a time).</summary>
+    public async Task SendAsync(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        // One send at a time, in call order: the peer's bridge calls this for each event without waiting.
+        await _sending.WaitAsync();
+        try
+        {
+            foreach (var socket in _open.Keys)
+            {
+                try
+                {
+                    await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException)
+                {
+                    // A socket dropped by the test.
+                }
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _sending = new(1, 1);
+
+    /// <summary>Drops every socket as a network failure would: no close frame.</summary>
+    public void Drop()
+    {
+        foreach (var socket in _open.Keys)
+            socket.Abort();
+    }
+
+    private async Task AcceptAsync(HttpContext context)
+    {
+        var callId = context.Request.Query["call_id"].FirstOrDefault();
+        var authorization = context.Request.Headers.Authorization.FirstOrDefault()
+            ?? (context.Request.Headers["api-key"].FirstOrDefault() is { } key ? "api-key " + key : null);
+        var status = RefuseWith != 0 ? RefuseWith
+            : authorization != $"Bearer {FakeOpenAI.ApiKey}" && authorization != $"api-key {FakeOpenAI.ApiKey}" ? StatusCodes.Status401Unauthorized
+            : string.IsNullOrEmpty(callId) ? StatusCodes.Status400BadRequest
+            : _ended.ContainsKey(callId) ? StatusCodes.Status404NotFound
+            : StatusCodes.Status101SwitchingProtocols;
+        _handshakes.Enqueue(new SidebandHandshake(context.Request.Path, callId, authorization, status));
+        if (status != StatusCodes.Status101SwitchingProtocols)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json";
+            var code = status == StatusCodes.Status404NotFound ? "call_id_not_found" : "scripted_failure";
+            await context.Response.WriteAsync($$$"""{"error":{"type":"invalid_request_error","code":"{{{code}}}","message":"refused"}}""");
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        _open[socket] = callId!;
+        try
+        {
+            await ReceiveAsync(socket, callId!);
+        }
+        finally
+        {
+            _open.TryRemove(socket, out _);
+        }
+    }
+
+    private async Task ReceiveAsync(WebSocket socket, string callId)
+    {
+        var buffer = new byte[64 * 1024];
+        var message = new MemoryStream();
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseAsync(socket);
+                    return;
+                }
+                message.Write(buffer, 0, result.Count);
+                if (!result.EndOfMessage)
+                    continue;
+                var json = Encoding.UTF8.GetString(message.ToArray());
+                message.SetLength(0);
+                _received.Enqueue((callId, json));
+                if (OnClientEvent is { } handler)
+                    await handler(json);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        {
+            // Dropped: by the test, or by the server going away.
+        }
+    }
+
+    private static async Task CloseAsync(WebSocket socket)
+    {
+        try
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "call ended", CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException)
+        {
+        }
+    }
+}

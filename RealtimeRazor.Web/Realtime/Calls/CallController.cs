@@ -1,0 +1,391 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using RealtimeRazor.Web.Realtime.Tools;
+
+namespace RealtimeRazor.Web.Realtime.Calls;
+
+/// <summary>
+/// The server's half of one live call: it holds the sideband (OpenAI's WebSocket onto the call, opened with
+/// the server key), answers the model's function calls with the session's tools, and ends the call when a
+/// tool asks to. Owned by the call's slot in <see cref="SessionRegistry"/>: disposing it closes everything it opened.
+/// </summary>
+public sealed partial class CallController : ICallControl, IAsyncDisposable
+{
+    private const int MaxMessageBytes = 4 * 1024 * 1024;
+
+    private readonly CallControllerContext _context;
+    private readonly IReadOnlyList<AIFunction> _tools;
+    private readonly Func<bool, Task> _end;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly Dictionary<string, Task<string>> _running = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
+    private readonly IServiceProvider _toolServices;
+    private readonly ToolInvoker _invoker;
+    private ClientWebSocket? _socket;
+    private Task _run = Task.CompletedTask;
+    private HangUpStage _hangUp = HangUpStage.None;
+    private int _disposed;
+
+    private enum HangUpStage { None, AfterNextReply, AfterPlayback, Done }
+
+    /// <param name="end">Ends the call's slot; true also hangs the call up at OpenAI.</param>
+    internal CallController(string callId, IReadOnlyList<AIFunction> tools, CallControllerContext context, Func<bool, Task> end)
+    {
+        CallId = callId;
+        _tools = tools;
+        _context = context;
+        _end = end;
+        _invoker = new ToolInvoker(context.ToolTimeout, context.Logger);
+        _toolServices = new ToolServices(this, context.Services);
+    }
+
+    public string CallId { get; }
+
+    public SidebandState State { get; private set; } = SidebandState.Connecting;
+
+    public int ToolCount => _tools.Count;
+
+    /// <summary>How many times the sideband has been opened (the first time included).</summary>
+    public int Connections { get; private set; }
+
+    internal void Start() => _run = Task.Run(() => RunAsync(_stopping.Token));
+
+    public void HangUpAfterReply()
+    {
+        lock (_running)
+            _hangUp = HangUpStage.AfterNextReply;
+    }
+
+    /// <summary>Keeps the sideband open while the call lives: reconnects with backoff and never ends the call for it.</summary>
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.KeepAliveInterval = _context.KeepAlive;
+            socket.Options.SetRequestHeader("Authorization", $"Bearer {_context.ApiKey}");
+            socket.Options.CollectHttpResponseDetails = true;
+            try
+            {
+                await socket.ConnectAsync(_context.SidebandUrl(CallId), stopping);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested && ex is WebSocketException or HttpRequestException or IOException)
+            {
+                if (socket.HttpStatusCode == HttpStatusCode.NotFound && Connections > 0)
+                {
+                    // OpenAI no longer knows a call it had: it ended there (the page left, or OpenAI closed it).
+                    LogCallGone(_context.Logger, CallId);
+                    _ = EndAsync(hangUp: false);
+                    return;
+                }
+                failures++;
+                State = SidebandState.Unavailable;
+                LogOpenFailed(_context.Logger, CallId, (int)socket.HttpStatusCode, failures);
+                if (!await DelayAsync(Backoff(failures), stopping))
+                    return;
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            failures = 0;
+            _socket = socket;
+            Connections++;
+            State = SidebandState.Open;
+            LogOpened(_context.Logger, CallId, Connections);
+            var closedByOpenAI = await ReceiveAsync(socket, stopping);
+            _socket = null;
+            if (stopping.IsCancellationRequested)
+                return;
+            if (closedByOpenAI)
+            {
+                // A clean close from OpenAI's side is the call ending there; a dropped socket is not.
+                LogClosedByOpenAI(_context.Logger, CallId, socket.CloseStatus);
+                _ = EndAsync(hangUp: false);
+                return;
+            }
+            State = SidebandState.Connecting;
+            LogDropped(_context.Logger, CallId);
+            if (!await DelayAsync(Backoff(1), stopping))
+                return;
+        }
+    }
+
+    private static TimeSpan Backoff(int failures) => TimeSpan.FromMilliseconds(Math.Min(5_000, 250 * Math.Pow(2, Math.Min(failures - 1, 5))));
+
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(delay, stopping);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <returns>True when OpenAI closed the socket cleanly, false when it dropped.</returns>
+    private async Task<bool> ReceiveAsync(ClientWebSocket socket, CancellationToken stopping)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer.GetMemory(8 * 1024), stopping);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseQuietlyAsync(socket);
+                    return socket.CloseStatus == WebSocketCloseStatus.NormalClosure;
+                }
+                buffer.Advance(result.Count);
+                if (buffer.WrittenCount > MaxMessageBytes)
+                {
+                    LogOversized(_context.Logger, CallId);
+                    socket.Abort();
+                    return false;
+                }
+                if (!result.EndOfMessage)
+                    continue;
+                if (result.MessageType == WebSocketMessageType.Text)
+                    OnEvent(buffer.WrittenMemory);
+                buffer.ResetWrittenCount();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void OnEvent(ReadOnlyMemory<byte> message)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(message.Span);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+        var type = node?["type"]?.GetValue<string>();
+        switch (type)
+        {
+            case "response.output_item.done":
+                if (ToFunctionCall(node!["item"]) is { } call)
+                    StartTool(call);
+                break;
+            case "response.done":
+                var calls = (node!["response"]?["output"] as JsonArray ?? []).Select(ToFunctionCall).OfType<FunctionCall>().ToList();
+                if (calls.Count > 0)
+                {
+                    calls.ForEach(StartTool);
+                    _ = AnswerAsync(calls);
+                }
+                else
+                {
+                    OnReplyDone();
+                }
+                break;
+            case "output_audio_buffer.stopped":
+                OnPlaybackStopped();
+                break;
+            case "error":
+                LogOpenAIError(_context.Logger, CallId, node!["error"]?["code"]?.GetValue<string>());
+                break;
+        }
+    }
+
+    private static FunctionCall? ToFunctionCall(JsonNode? item) =>
+        item?["type"]?.GetValue<string>() == "function_call"
+        && item["call_id"]?.GetValue<string>() is { Length: > 0 } callId
+        && item["name"]?.GetValue<string>() is { Length: > 0 } name
+            ? new FunctionCall(callId, name, item["arguments"]?.GetValue<string>() ?? "")
+            : null;
+
+    /// <summary>Started as soon as the item is done, so a slow tool overlaps the rest of the response.</summary>
+    private void StartTool(FunctionCall call)
+    {
+        lock (_running)
+        {
+            if (_answered.Contains(call.CallId) || _running.ContainsKey(call.CallId))
+                return;
+            _running[call.CallId] = Task.Run(() => _invoker.InvokeAsync(call, _tools, _toolServices, _stopping.Token));
+        }
+    }
+
+    /// <summary>Every call of the response gets its output, then one <c>response.create</c> lets the model speak the results.</summary>
+    private async Task AnswerAsync(IReadOnlyList<FunctionCall> calls)
+    {
+        try
+        {
+            foreach (var call in calls)
+            {
+                Task<string> output;
+                lock (_running)
+                {
+                    if (!_answered.Add(call.CallId))
+                        continue;
+                    output = _running[call.CallId];
+                }
+                var text = await output;
+                lock (_running)
+                    _running.Remove(call.CallId);
+                await SendAsync(new JsonObject
+                {
+                    ["type"] = "conversation.item.create",
+                    ["item"] = new JsonObject { ["type"] = "function_call_output", ["call_id"] = call.CallId, ["output"] = text },
+                });
+            }
+            await SendAsync(new JsonObject { ["type"] = "response.create" });
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            LogAnswerLost(_context.Logger, CallId);
+        }
+    }
+
+    private async Task SendAsync(JsonObject clientEvent)
+    {
+        var bytes = Encoding.UTF8.GetBytes(clientEvent.ToJsonString());
+        await _sendLock.WaitAsync(_stopping.Token);
+        try
+        {
+            var socket = _socket ?? throw new WebSocketException(WebSocketError.InvalidState);
+            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, _stopping.Token);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>A reply without function calls finished generating: if it was the farewell, wait for it to play.</summary>
+    private void OnReplyDone()
+    {
+        lock (_running)
+        {
+            if (_hangUp != HangUpStage.AfterNextReply)
+                return;
+            _hangUp = HangUpStage.AfterPlayback;
+        }
+        // OpenAI reports the end of playback on WebRTC calls; the grace covers a report that never comes.
+        _ = Task.Delay(_context.FarewellGrace, _stopping.Token).ContinueWith(_ => HangUpNow(), TaskScheduler.Default);
+    }
+
+    private void OnPlaybackStopped()
+    {
+        lock (_running)
+        {
+            if (_hangUp != HangUpStage.AfterPlayback)
+                return;
+        }
+        HangUpNow();
+    }
+
+    private void HangUpNow()
+    {
+        lock (_running)
+        {
+            if (_hangUp != HangUpStage.AfterPlayback || _stopping.IsCancellationRequested)
+                return;
+            _hangUp = HangUpStage.Done;
+        }
+        LogHangingUp(_context.Logger, CallId);
+        _ = EndAsync(hangUp: true);
+    }
+
+    /// <summary>Off the receive loop: ending the slot disposes this controller, which waits for that loop.</summary>
+    private Task EndAsync(bool hangUp) => Task.Run(async () =>
+    {
+        try
+        {
+            await _end(hangUp);
+        }
+        catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+        {
+            LogEndFailed(_context.Logger, CallId);
+        }
+    });
+
+    private static async Task CloseQuietlyAsync(ClientWebSocket socket)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
+        await _stopping.CancelAsync();
+        if (_socket is { } socket)
+            await CloseQuietlyAsync(socket);
+        try
+        {
+            await _run;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        LogClosed(_context.Logger, CallId);
+        _stopping.Dispose();
+    }
+
+    /// <summary>What a tool's <see cref="IServiceProvider"/> parameter resolves: this call's control, then the app's services.</summary>
+    private sealed class ToolServices(ICallControl call, IServiceProvider services) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => serviceType == typeof(ICallControl) ? call : services.GetService(serviceType);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sideband of call {CallId} open (connection {Connection})")]
+    private static partial void LogOpened(ILogger logger, string callId, int connection);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sideband of call {CallId} could not be opened (HTTP {Status}, attempt {Attempt}); tools are unavailable until it opens")]
+    private static partial void LogOpenFailed(ILogger logger, string callId, int status, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sideband of call {CallId} dropped; reopening")]
+    private static partial void LogDropped(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenAI closed the sideband of call {CallId} ({CloseStatus}); the call has ended")]
+    private static partial void LogClosedByOpenAI(ILogger logger, string callId, WebSocketCloseStatus? closeStatus);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenAI no longer knows call {CallId}; the call has ended")]
+    private static partial void LogCallGone(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sideband of call {CallId} sent a message over the size cap; reopening")]
+    private static partial void LogOversized(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OpenAI reported error {ErrorCode} on the sideband of call {CallId}")]
+    private static partial void LogOpenAIError(ILogger logger, string callId, string? errorCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A tool answer for call {CallId} could not be sent: the sideband was down")]
+    private static partial void LogAnswerLost(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} asked to end; hanging up after the farewell")]
+    private static partial void LogHangingUp(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ending call {CallId} failed")]
+    private static partial void LogEndFailed(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller of call {CallId} closed")]
+    private static partial void LogClosed(ILogger logger, string callId);
+}
