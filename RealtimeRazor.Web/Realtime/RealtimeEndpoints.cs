@@ -121,8 +121,9 @@ public static class RealtimeEndpoints
     }
 
     /// <summary>
-    /// What the page cannot see from its own channel: whether the server's sideband to the call is up, so
-    /// it can say "tools unavailable" while it is not. Only the call's owner may ask.
+    /// What the page cannot see from its own channel: whether the server's sideband to the call is up (so
+    /// it can say "tools unavailable" while it is not), the server's own count of the call's usage and cost,
+    /// and whether the budget ran out. Only the call's owner may ask.
     /// </summary>
     private static IResult CallStatus(string id, HttpContext context, SessionRegistry sessions)
     {
@@ -136,7 +137,15 @@ public static class RealtimeEndpoints
             SidebandState.Unavailable => "unavailable",
             _ => "connecting",
         };
-        return Results.Json(new { sideband, tools = controller.ToolCount });
+        var (usage, costUsd) = controller.Spent;
+        return Results.Json(new
+        {
+            sideband,
+            tools = controller.ToolCount,
+            usage = new { total = usage.Total, input = usage.Input, output = usage.Output },
+            costUsd,
+            budgetSpent = controller.BudgetSpent,
+        });
     }
 
     /// <summary>A cap refused the session: the audit log records who was refused and why.</summary>

@@ -158,7 +158,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     private void Bind(Slot slot, string callId)
     {
         slot.CallId = callId;
-        slot.Controller = controllers.Open(callId, slot.Tools, forget: () =>
+        slot.Controller = controllers.Open(callId, slot.Owner, slot.Tools, forget: () =>
         {
             lock (_gate)
                 return Remove(candidate => candidate.CallId == callId) > 0;

@@ -1,4 +1,5 @@
 import type { McpApprovals } from './approvals.js';
+import type { CallStatusWatch } from './call-status.js';
 import type { ConversationControls } from './controls.js';
 import type { DevicePicker } from './devices.js';
 import { SessionError } from './errors.js';
@@ -10,7 +11,6 @@ import { is, type ClientEvent, type RealtimeEvent } from './protocol.js';
 import type { SessionInfo } from './session-info.js';
 import type { RealtimeSession } from './session.js';
 import type { TimeLimit } from './time-limit.js';
-import type { ToolsNotice } from './tools-notice.js';
 import type { Transcript, TranscriptEntry } from './transcript.js';
 import type { UsageMeter } from './usage.js';
 import type { Waveform } from './waveform.js';
@@ -29,13 +29,17 @@ interface CallModules {
   readonly Waveform: typeof Waveform;
   readonly SessionInfo: typeof SessionInfo;
   readonly McpApprovals: typeof McpApprovals;
+  readonly CallStatusWatch: typeof CallStatusWatch;
 }
 
 async function loadCallModules(): Promise<CallModules> {
-  const [session, waveform, info, approvals] = await Promise.all([
-    import('./session.js'), import('./waveform.js'), import('./session-info.js'), import('./approvals.js'),
+  const [session, waveform, info, approvals, status] = await Promise.all([
+    import('./session.js'), import('./waveform.js'), import('./session-info.js'), import('./approvals.js'), import('./call-status.js'),
   ]);
-  return { RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo, McpApprovals: approvals.McpApprovals };
+  return {
+    RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo,
+    McpApprovals: approvals.McpApprovals, CallStatusWatch: status.CallStatusWatch,
+  };
 }
 
 /** The elements the call itself drives. */
@@ -49,6 +53,9 @@ export interface CallElements {
   readonly rateLimit: HTMLElement;
   /** Where the user allows or denies a remote MCP tool call. */
   readonly approvals: HTMLUListElement;
+  /** Shown while the server cannot reach the call's sideband, and when the budget ends the call. */
+  readonly toolsNotice: HTMLElement;
+  readonly budgetNotice: HTMLElement;
   readonly preset: HTMLSelectElement | null;
   readonly instructions: HTMLTextAreaElement | null;
   readonly audio: HTMLAudioElement;
@@ -64,7 +71,6 @@ export interface CallParts {
   readonly controls: ConversationControls;
   readonly devices: DevicePicker;
   readonly timeLimit: TimeLimit;
-  readonly toolsNotice: ToolsNotice;
 }
 
 /** The two live waveforms of a call; the microphone's is replaced when the user switches devices. */
@@ -111,6 +117,7 @@ export class Call {
   #loaded: CallModules | null = null;
   #sessionInfo: SessionInfo | null = null;
   #approvals: McpApprovals | null = null;
+  #status: CallStatusWatch | null = null;
   #state: CallState = { kind: 'idle', resumable: false };
 
   constructor(config: PageConfig, elements: CallElements, parts: CallParts) {
@@ -167,6 +174,8 @@ export class Call {
       this.#sessionInfo.clear();
       this.#approvals ??= new modules.McpApprovals(this.#elements.approvals);
       this.#approvals.clear();
+      this.#status ??= new modules.CallStatusWatch(this.#elements, (count) => this.#parts.usage.showServerCount(count));
+      this.#status.clear();
       return { modules, session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
         onEvent: (event) => this.#onEvent(event),
         onSent: (event) => this.#onSent(event),
@@ -192,7 +201,7 @@ export class Call {
       carryOver(session, carried);
       this.#setState({ kind: 'connected', session, audio, waveforms });
       timeLimit.start(() => void this.#fail(t('err.timeLimit', { minutes: timeLimit.minutes }), false));
-      this.#parts.toolsNotice.watch(session.callUrl);
+      this.#status?.watch(session.callUrl);
       // Device names are only readable once the microphone is allowed.
       void devices.refresh().catch(() => undefined);
     } catch (error) {
@@ -232,7 +241,7 @@ export class Call {
         return;
       case 'connected':
         this.#parts.timeLimit.stop();
-        this.#parts.toolsNotice.stop();
+        this.#status?.stop();
         this.#parts.controls.detach();
         this.#approvals?.detach();
         state.waveforms.dispose();

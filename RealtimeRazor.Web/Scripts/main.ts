@@ -9,7 +9,6 @@ import { EventLog } from './event-log.js';
 import { wireExport } from './export.js';
 import { pageConfig } from './page-config.js';
 import { TimeLimit } from './time-limit.js';
-import { ToolsNotice } from './tools-notice.js';
 import { Transcript } from './transcript.js';
 import { UsageMeter } from './usage.js';
 
@@ -60,12 +59,14 @@ const call = new Call(pageConfig, {
   settings: element('session-settings', HTMLElement),
   rateLimit: element('rate-limit', HTMLElement),
   approvals: element('mcp-approvals', HTMLUListElement),
+  toolsNotice: element('tools-notice', HTMLElement),
+  budgetNotice: element('budget-notice', HTMLElement),
   preset: optionalElement('preset', HTMLSelectElement),
   instructions: optionalElement('instructions', HTMLTextAreaElement),
   audio,
   micCanvas: element('mic-wave', HTMLCanvasElement),
   assistantCanvas: element('assistant-wave', HTMLCanvasElement),
-}, { transcript, eventLog, usage, controls, devices, timeLimit, toolsNotice: new ToolsNotice(element('tools-notice', HTMLElement)) });
+}, { transcript, eventLog, usage, controls, devices, timeLimit });
 wireExport({
   markdown: element('download-markdown', HTMLButtonElement),
   json: element('download-json', HTMLButtonElement),

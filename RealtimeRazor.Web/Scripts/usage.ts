@@ -1,4 +1,5 @@
 import { formatNumber, t } from './i18n.js';
+import type { ServerCount } from './call-status.js';
 import type { Price } from './page-config.js';
 import type { Usage } from './protocol.js';
 
@@ -38,6 +39,7 @@ export class UsageMeter {
   readonly #fields: { total: HTMLElement; input: HTMLElement; output: HTMLElement; cost: HTMLElement };
   readonly #price: Price | null;
   #totals = empty();
+  #server: ServerCount | null = null;
 
   constructor(fields: { total: HTMLElement; input: HTMLElement; output: HTMLElement; cost: HTMLElement }, price: Price | null) {
     this.#fields = fields;
@@ -69,17 +71,28 @@ export class UsageMeter {
     this.#render();
   }
 
+  /**
+   * The server's own count for the call, which budgets enforce. It can trail the page's by a poll, and it
+   * fills in where the page sees no usage (Azure's filtered Direct channel): the meter shows whichever is ahead.
+   */
+  showServerCount(count: ServerCount): void {
+    this.#server = count;
+    this.#render();
+  }
+
   reset(): void {
     this.#totals = empty();
+    this.#server = null;
     this.#render();
   }
 
   #render(): void {
     const totals = this.#totals;
-    this.#fields.total.textContent = formatNumber(totals.total);
-    this.#fields.input.textContent = formatNumber(totals.input);
-    this.#fields.output.textContent = formatNumber(totals.output);
-    const cost = this.#price === null ? null : estimateCost(totals, this.#price);
+    const server = this.#server !== null && this.#server.total > totals.total ? this.#server : null;
+    this.#fields.total.textContent = formatNumber(server?.total ?? totals.total);
+    this.#fields.input.textContent = formatNumber(server?.input ?? totals.input);
+    this.#fields.output.textContent = formatNumber(server?.output ?? totals.output);
+    const cost = this.#price === null ? null : server?.costUsd ?? estimateCost(totals, this.#price);
     this.#fields.cost.textContent = cost === null
       ? t('costUnknown')
       : formatNumber(cost, { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });

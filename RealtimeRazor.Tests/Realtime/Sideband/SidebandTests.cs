@@ -165,7 +165,7 @@ public sealed class SidebandTests
         using var hangUp = await app.Client.DeleteAsync(CallPath);
 
         Assert.Equal(HttpStatusCode.NoContent, hangUp.StatusCode);
-        await Await.UntilAsync(() => controllers.Live == 0 && app.Fake.Sideband.OpenSockets == 0, "no controller and no socket left");
+        await Await.UntilAsync(() => controllers.Live == 0 && app.Fake.Sideband.OpenSockets == 0, "no controller and no socket left", TimeSpan.FromSeconds(30));
         using var status = await app.Client.GetAsync(CallPath);
         Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
     }
@@ -243,7 +243,7 @@ public sealed class SidebandTests
 
         await Await.UntilAsync(() => app.Fake.Arrivals(hangUp).Count == 1, "the hang-up once the farewell has played");
         var controllers = app.Factory.Services.GetRequiredService<CallControllers>();
-        await Await.UntilAsync(() => controllers.Live == 0 && app.Fake.Sideband.OpenSockets == 0, "no controller and no socket left");
+        await Await.UntilAsync(() => controllers.Live == 0 && app.Fake.Sideband.OpenSockets == 0, "no controller and no socket left", TimeSpan.FromSeconds(30));
     }
 
     [Fact]

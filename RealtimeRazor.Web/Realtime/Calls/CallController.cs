@@ -19,6 +19,10 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     private const int MaxMessageBytes = 4 * 1024 * 1024;
 
     private readonly CallControllerContext _context;
+    private readonly string _owner;
+    private readonly Lock _usageGate = new();
+    private TokenUsage _usage;
+    private decimal _costUsd;
     private readonly IReadOnlyList<AIFunction> _tools;
     private readonly Func<bool, Task> _end;
     private readonly CancellationTokenSource _stopping = new();
@@ -35,9 +39,10 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     private enum HangUpStage { None, AfterNextReply, AfterPlayback, Done }
 
     /// <param name="end">Ends the call's slot; true also hangs the call up at OpenAI.</param>
-    internal CallController(string callId, IReadOnlyList<AIFunction> tools, CallControllerContext context, Func<bool, Task> end)
+    internal CallController(string callId, string owner, IReadOnlyList<AIFunction> tools, CallControllerContext context, Func<bool, Task> end)
     {
         CallId = callId;
+        _owner = owner;
         _tools = tools;
         _context = context;
         _end = end;
@@ -50,6 +55,19 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     public SidebandState State { get; private set; } = SidebandState.Connecting;
 
     public int ToolCount => _tools.Count;
+
+    /// <summary>The call's usage so far, as OpenAI reported it on the sideband, and what it cost.</summary>
+    public (TokenUsage Usage, decimal CostUsd) Spent
+    {
+        get
+        {
+            lock (_usageGate)
+                return (_usage, _costUsd);
+        }
+    }
+
+    /// <summary>The owner's (or the site's) daily budget ran out during this call: it ends after the current reply.</summary>
+    public bool BudgetSpent { get; private set; }
 
     /// <summary>How many times the sideband has been opened (the first time included).</summary>
     public int Connections { get; private set; }
@@ -70,13 +88,14 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         {
             using var socket = new ClientWebSocket();
             socket.Options.KeepAliveInterval = _context.KeepAlive;
-            socket.Options.SetRequestHeader("Authorization", $"Bearer {_context.ApiKey}");
             socket.Options.CollectHttpResponseDetails = true;
             try
             {
+                var (header, value) = await _context.Authentication.HeaderAsync(stopping);
+                socket.Options.SetRequestHeader(header, value);
                 await socket.ConnectAsync(_context.SidebandUrl(CallId), stopping);
             }
-            catch (Exception ex) when (!stopping.IsCancellationRequested && ex is WebSocketException or HttpRequestException or IOException)
+            catch (Exception ex) when (!stopping.IsCancellationRequested && ex is WebSocketException or HttpRequestException or IOException or UpstreamException)
             {
                 if (socket.HttpStatusCode == HttpStatusCode.NotFound && Connections > 0)
                 {
@@ -188,6 +207,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
                     StartTool(call);
                 break;
             case "response.done":
+                Count(node!["response"]?["usage"]);
                 var calls = (node!["response"]?["output"] as JsonArray ?? []).Select(ToFunctionCall).OfType<FunctionCall>().ToList();
                 if (calls.Count > 0)
                 {
@@ -205,6 +225,33 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             case "error":
                 LogOpenAIError(_context.Logger, CallId, node!["error"]?["code"]?.GetValue<string>());
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The server's own count of what the call costs, from each reply's usage (the page's figures are only
+    /// shown to its user). Past the owner's or the site's budget, the call ends after the current reply.
+    /// </summary>
+    private void Count(JsonNode? usage)
+    {
+        if (usage is not JsonObject)
+            return;
+        var tokens = TokenUsage.Parse(usage.Deserialize<JsonElement>());
+        var cost = _context.Price?.Cost(tokens) ?? 0m;
+        lock (_usageGate)
+        {
+            _usage += tokens;
+            _costUsd += cost;
+        }
+        _context.Ledger.Add(_owner, cost);
+        if (BudgetSpent || !_context.Ledger.IsSpent(_owner))
+            return;
+        BudgetSpent = true;
+        LogBudgetSpent(_context.Logger, CallId);
+        lock (_running)
+        {
+            if (_hangUp == HangUpStage.None)
+                _hangUp = HangUpStage.AfterNextReply;
         }
     }
 
@@ -382,6 +429,9 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} asked to end; hanging up after the farewell")]
     private static partial void LogHangingUp(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} reached its daily budget; hanging up after the current reply")]
+    private static partial void LogBudgetSpent(ILogger logger, string callId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ending call {CallId} failed")]
     private static partial void LogEndFailed(ILogger logger, string callId);

@@ -11,10 +11,11 @@ public sealed class CallControllers(CallControllerContext context, IServiceScope
     /// <summary>Controllers made and not yet disposed: none may outlive its call.</summary>
     public int Live => _live.Count;
 
+    /// <param name="owner">Whose call it is: what it spends counts against their budget.</param>
     /// <param name="forget">Removes the call's slot (which disposes the controller); false when it was already gone.</param>
-    public CallController Open(string callId, IReadOnlyList<AIFunction> tools, Func<bool> forget)
+    public CallController Open(string callId, string owner, IReadOnlyList<AIFunction> tools, Func<bool> forget)
     {
-        var controller = new CallController(callId, tools, context, async hangUp =>
+        var controller = new CallController(callId, owner, tools, context, async hangUp =>
         {
             if (!forget() || !hangUp)
                 return;
