@@ -46,6 +46,10 @@ public sealed class AzureSessionTests(BrowserFixture browser)
             var secret = Assert.Single(voice.OpenAI.Requests("/realtime/client_secrets")).RequestMessage!;
             Assert.Equal(FakeOpenAI.ApiKey, Assert.Single(secret.Headers!["api-key"]));
         }
+        // The server joins the call at Azure too: its sideband, with the key in Azure's header.
+        await Await.UntilAsync(() => voice.OpenAI.Sideband.OpenSockets == 1, "the server's sideband at Azure", TimeSpan.FromSeconds(30));
+        var sideband = voice.OpenAI.Sideband.Handshakes[^1];
+        Assert.Equal(("/openai/v1/realtime", FakeOpenAI.CallId, $"api-key {FakeOpenAI.ApiKey}"), (sideband.Path, sideband.CallId, sideband.Authorization));
 
         await voice.DisconnectButton.ClickAsync();
         await voice.ExpectTornDownAsync();
