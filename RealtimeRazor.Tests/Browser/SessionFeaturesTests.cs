@@ -278,4 +278,21 @@ public sealed class SessionFeaturesTests(BrowserFixture browser)
         // No empty speaker lines for the requests in the transcript.
         await Expect(voice.TranscriptLines).ToHaveCountAsync(0);
     }
+    [Fact]
+    public async Task A_remote_MCP_tool_call_shows_as_a_Tool_line_with_its_server_and_result_or_failure()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        await voice.ConnectAsync();
+
+        await voice.SendEventsAsync(
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "mcp_1", type = "mcp_call", server_label = "docs", name = "search", arguments = "{\"query\":\"opening hours\"}", output = (string?)null, error = (string?)null } },
+            new { type = "response.output_item.done", item = new { id = "mcp_1", type = "mcp_call", server_label = "docs", name = "search", arguments = "{\"query\":\"opening hours\"}", output = "Open 9 to 18", error = (string?)null } },
+            new { type = "conversation.item.added", previous_item_id = "mcp_1", item = new { id = "mcp_2", type = "mcp_call", server_label = "docs", name = "fetch", arguments = "{}", output = (string?)null, error = "server unreachable" } });
+
+        var search = voice.TranscriptLines.Filter(new() { HasText = "docs: search" });
+        await Expect(search).ToHaveAccessibleNameAsync("Tool");
+        await Expect(search).ToContainTextAsync("opening hours");
+        await Expect(search).ToContainTextAsync("→ Open 9 to 18");
+        await Expect(voice.TranscriptLines.Filter(new() { HasText = "docs: fetch" })).ToContainTextAsync("failed");
+    }
 }

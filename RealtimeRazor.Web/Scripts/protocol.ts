@@ -19,8 +19,10 @@ export interface ConversationItem {
   readonly call_id?: string;
   readonly name?: string;
   readonly arguments?: string;
-  readonly output?: string;
+  readonly output?: string | null;
   readonly server_label?: string;
+  /** `mcp_call` items that failed. */
+  readonly error?: unknown;
 }
 
 /** `response.usage`: cached tokens are a part of the input tokens, billed at a lower rate. */

@@ -74,6 +74,7 @@ export class Transcript {
       this.#placeItem(event.item, event.previous_item_id);
     } else if (is(event, 'response.output_item.done')) {
       if (event.item.type === 'function_call') this.#showToolCall(event.item);
+      else if (event.item.type === 'mcp_call') this.#showMcpCall(event.item);
     } else if (is(event, 'response.function_call_arguments.done')) {
       this.#showToolArguments(event.item_id, event.arguments);
     } else if (is(event, 'input_audio_buffer.committed')) {
@@ -176,6 +177,11 @@ export class Transcript {
       this.#showToolCall(item);
       return;
     }
+    if (item.type === 'mcp_call') {
+      this.#place(item.id, previousId, null);
+      this.#showMcpCall(item);
+      return;
+    }
     if (item.type === 'function_call_output') {
       // Placed for the order of later items, but shown on its call's line.
       this.#place(item.id, previousId, null);
@@ -198,6 +204,13 @@ export class Transcript {
     const name = line.element.querySelector('.tool-name') ?? line.text.appendChild(Object.assign(document.createElement('span'), { className: 'tool-name' }));
     name.textContent = item.name ?? '';
     if (item.arguments !== undefined) this.#showToolArguments(item.id, item.arguments);
+  }
+
+  /** A remote MCP tool OpenAI called: one item carries the call and, once done, its output or error. */
+  #showMcpCall(item: ConversationItem): void {
+    this.#showToolCall({ ...item, call_id: item.id, name: `${item.server_label ?? '?'}: ${item.name ?? '?'}` });
+    if (item.error !== undefined && item.error !== null) this.#showToolResult(item.id, JSON.stringify({ error: item.error }));
+    else if (item.output !== undefined && item.output !== null) this.#showToolResult(item.id, item.output);
   }
 
   #showToolArguments(itemId: string, args: string): void {
