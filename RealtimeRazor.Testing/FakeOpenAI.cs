@@ -114,7 +114,7 @@ public sealed partial class FakeOpenAI : IDisposable
                 Headers = new Dictionary<string, WireMockList<string>>
                 {
                     ["Content-Type"] = new("application/sdp"),
-                    ["Location"] = new($"{pathBase}/realtime/calls/{CallId}"),
+                    ["Location"] = new($"{pathBase}/realtime/calls/{NextCallId()}"),
                 },
                 BodyData = new BodyData { DetectedBodyType = BodyType.String, BodyAsString = await _answer(await OfferFrom(request)) },
             }));
@@ -140,6 +140,16 @@ public sealed partial class FakeOpenAI : IDisposable
 
     [System.Text.RegularExpressions.GeneratedRegex("^/realtime/calls/([^/]+)/hangup$")]
     private static partial System.Text.RegularExpressions.Regex HangUpPath();
+
+    /// <summary>
+    /// Each answered call gets its own id (<c>rtc_fake_1</c>, <c>rtc_fake_2</c>, …) instead of <see cref="CallId"/>:
+    /// for load runs with many live calls at once, each with its own sideband.
+    /// </summary>
+    public bool UniqueCallIds { get; set; }
+
+    private int _calls;
+
+    private string NextCallId() => UniqueCallIds ? $"rtc_fake_{Interlocked.Increment(ref _calls)}" : CallId;
 
     /// <summary>Answers <c>POST /v1/realtime/calls</c> (multipart from the server, or raw SDP from a browser) with <paramref name="answer"/>.</summary>
     public void AnswerCallsWith(Func<CallOffer, Task<string>> answer) => _answer = answer;

@@ -28,12 +28,27 @@ public sealed class FakeSideband(string pathBase)
     /// <summary>Each client event the server sends, in order; awaited before the next is read.</summary>
     public Func<string, Task>? OnClientEvent { get; set; }
 
+    /// <summary>
+    /// Each client event with the call it came on (load runs, many calls at once); awaited like
+    /// <see cref="OnClientEvent"/>, so it must be quick.
+    /// </summary>
+    public Func<string, string, Task>? OnCallEvent { get; set; }
+
+    /// <summary>Told the call id as each socket opens (the benchmark times the opening against the answer).</summary>
+    public Action<string>? OnOpen { get; set; }
+
+    /// <summary>False for load runs: client events are handed to the handlers only, not kept without end.</summary>
+    public bool KeepReceived { get; set; } = true;
+
     public IReadOnlyList<SidebandHandshake> Handshakes => [.. _handshakes];
 
     /// <summary>Client events received from the server, as JSON text.</summary>
     public IReadOnlyList<string> Received => [.. _received.Select(entry => entry.Json)];
 
     public int OpenSockets => _open.Count;
+
+    /// <summary>The calls with an open socket (a call joined twice counts once).</summary>
+    public IReadOnlySet<string> OpenCalls => _open.Values.ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Registered in the fake's pipeline ahead of WireMock.</summary>
     internal void Use(IApplicationBuilder app)
@@ -87,6 +102,25 @@ public sealed class FakeSideband(string pathBase)
 
     private readonly SemaphoreSlim _sending = new(1, 1);
 
+    /// <summary>Sends a server event on the sockets of one call only (load runs, many calls at once); the caller sends one at a time per call.</summary>
+    public async Task SendAsync(string callId, string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        foreach (var (socket, id) in _open)
+        {
+            if (id != callId)
+                continue;
+            try
+            {
+                await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException)
+            {
+                // Dropped meanwhile.
+            }
+        }
+    }
+
     /// <summary>Drops every socket as a network failure would: no close frame.</summary>
     public void Drop()
     {
@@ -116,6 +150,7 @@ public sealed class FakeSideband(string pathBase)
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         _open[socket] = callId!;
+        OnOpen?.Invoke(callId!);
         try
         {
             await ReceiveAsync(socket, callId!);
@@ -145,9 +180,12 @@ public sealed class FakeSideband(string pathBase)
                     continue;
                 var json = Encoding.UTF8.GetString(message.ToArray());
                 message.SetLength(0);
-                _received.Enqueue((callId, json));
+                if (KeepReceived)
+                    _received.Enqueue((callId, json));
                 if (OnClientEvent is { } handler)
                     await handler(json);
+                if (OnCallEvent is { } callHandler)
+                    await callHandler(callId, json);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
