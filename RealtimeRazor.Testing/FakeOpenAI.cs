@@ -84,7 +84,7 @@ public sealed partial class FakeOpenAI : IDisposable
                             _arrivals.Add((method, path));
                     }
                     // A hang-up ends the call for its sideband too, as at OpenAI.
-                    if (path.StartsWith(pathBase, StringComparison.Ordinal) && HangUpPath().Match(path[pathBase.Length..]) is { Success: true } hangUp)
+                    if (EndsSidebandOnHangUp && path.StartsWith(pathBase, StringComparison.Ordinal) && HangUpPath().Match(path[pathBase.Length..]) is { Success: true } hangUp)
                         Sideband.End(hangUp.Groups[1].Value);
                     if (Delay > TimeSpan.Zero)
                         await Task.Delay(Delay);
@@ -140,6 +140,12 @@ public sealed partial class FakeOpenAI : IDisposable
 
     [System.Text.RegularExpressions.GeneratedRegex("^/realtime/calls/([^/]+)/hangup$")]
     private static partial System.Text.RegularExpressions.Regex HangUpPath();
+
+    /// <summary>
+    /// True (OpenAI's way): a hang-up closes the call's sideband from this end. False leaves each socket to the
+    /// server, for tests that must see the server close what it opened by itself.
+    /// </summary>
+    public bool EndsSidebandOnHangUp { get; set; } = true;
 
     /// <summary>
     /// Each answered call gets its own id (<c>rtc_fake_1</c>, <c>rtc_fake_2</c>, …) instead of <see cref="CallId"/>:

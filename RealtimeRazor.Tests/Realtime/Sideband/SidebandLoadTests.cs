@@ -32,6 +32,8 @@ public sealed class SidebandLoadTests
         }, services: services => services.AddSingleton(AIFunctionFactory.Create(() => "ok", "no_op", "Does nothing.")));
         app.Fake.UniqueCallIds = true;
         app.Fake.Sideband.KeepReceived = false;
+        // The server must close every sideband itself, not rely on OpenAI closing it after the hang-up.
+        app.Fake.EndsSidebandOnHangUp = false;
         var answered = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         app.Fake.Sideband.OnCallEvent = (callId, json) =>
         {
