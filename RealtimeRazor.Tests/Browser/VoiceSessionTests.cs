@@ -202,14 +202,17 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
         Assert.Equal(1, await voice.LiveMicrophoneTracksAsync());
     }
 
-    [Fact]
-    public async Task A_click_before_the_calls_own_modules_have_arrived_starts_the_call_when_they_do()
+    [Theory]
+    [InlineData("session")]
+    [InlineData("page-parts")]
+    public async Task A_click_before_the_calls_own_modules_have_arrived_starts_the_call_when_they_do(string module)
     {
-        // WebRTC and negotiation load once the page is usable, not before Connect is enabled: on a slow
-        // network a quick user can click first. Here session.js is held back until after the click.
+        // WebRTC and negotiation (session.js), and the page's transcript, controls and meters (page-parts.js),
+        // load once Connect is enabled: on a slow network a quick user can click first. Here one of them is held
+        // back until after the click.
         await using var voice = await VoiceHarness.StartAsync(browser.Browser, openPage: false);
         var release = new TaskCompletionSource();
-        await voice.Page.RouteAsync("**/js/session.*.js", async route =>
+        await voice.Page.RouteAsync($"**/js/{module}.*.js", async route =>
         {
             await release.Task;
             await route.ContinueAsync();
@@ -224,6 +227,7 @@ public sealed class VoiceSessionTests(BrowserFixture browser)
 
         await Expect(voice.Status).ToHaveTextAsync("Connected", new() { Timeout = BrowserFixture.Patience });
         await voice.WaitForMicrophoneAtPeerAsync();
+        await Expect(voice.Page.Locator("#mute")).ToBeEnabledAsync();
     }
 
     [Fact]

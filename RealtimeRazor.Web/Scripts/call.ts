@@ -7,7 +7,7 @@ import type { EventLog } from './event-log.js';
 import { t } from './i18n.js';
 import type { SessionChoice } from './negotiation.js';
 import type { PageConfig, TurnDetection } from './page-config.js';
-import { is, type ClientEvent, type RealtimeEvent } from './protocol.js';
+import type { ClientEvent, RealtimeEvent } from './protocol.js';
 import type { SessionInfo } from './session-info.js';
 import type { RealtimeSession } from './session.js';
 import type { TimeLimit } from './time-limit.js';
@@ -42,6 +42,15 @@ async function loadCallModules(): Promise<CallModules> {
   };
 }
 
+/** A call that has started, with what it was started with. */
+interface Started {
+  readonly session: RealtimeSession;
+  readonly modules: CallModules;
+  readonly parts: CallParts;
+  /** The earlier turns a Reconnect carries into the new session. */
+  readonly carried: readonly TranscriptEntry[];
+}
+
 /** The elements the call itself drives. */
 export interface CallElements {
   readonly connect: HTMLButtonElement;
@@ -63,7 +72,10 @@ export interface CallElements {
   readonly assistantCanvas: HTMLCanvasElement;
 }
 
-/** The page's parts that follow the call: they live as long as the page, the call tells them what happened. */
+/**
+ * The page's parts that follow the call: they live as long as the page, the call tells them what happened.
+ * They are made after Connect is enabled (page-parts.ts), so the call gets them as a promise.
+ */
 export interface CallParts {
   readonly transcript: Transcript;
   readonly eventLog: EventLog;
@@ -112,7 +124,8 @@ type CallState =
 export class Call {
   readonly #config: PageConfig;
   readonly #elements: CallElements;
-  readonly #parts: CallParts;
+  readonly #partsLoading: Promise<CallParts>;
+  #parts: CallParts | null = null;
   readonly #loading: Promise<CallModules>;
   #loaded: CallModules | null = null;
   #sessionInfo: SessionInfo | null = null;
@@ -120,10 +133,10 @@ export class Call {
   #status: CallStatusWatch | null = null;
   #state: CallState = { kind: 'idle', resumable: false };
 
-  constructor(config: PageConfig, elements: CallElements, parts: CallParts) {
+  constructor(config: PageConfig, elements: CallElements, parts: Promise<CallParts>) {
     this.#config = config;
     this.#elements = elements;
-    this.#parts = parts;
+    this.#partsLoading = parts;
     elements.connect.addEventListener('click', () => {
       if (this.#state.kind === 'idle') void this.#connect(false);
       else if (this.#state.kind === 'connected') void this.#disconnect();
@@ -131,11 +144,14 @@ export class Call {
     elements.reconnect.addEventListener('click', () => {
       if (this.#state.kind === 'idle') void this.#connect(true);
     });
-    elements.preset?.addEventListener('change', () => parts.controls.setTurnDetection(this.#turnDetection()));
+    elements.preset?.addEventListener('change', () => this.#parts?.controls.setTurnDetection(this.#turnDetection()));
     // Closing the tab should not leave a billed call running until OpenAI notices.
     window.addEventListener('pagehide', () => this.#leave());
-    parts.controls.setTurnDetection(this.#turnDetection());
     this.#render();
+    void parts.then((made) => {
+      this.#parts = made;
+      made.controls.setTurnDetection(this.#turnDetection());
+    }, () => undefined);
     this.#loading = loadCallModules();
     void this.#loading.then((modules) => { this.#loaded = modules; }, () => undefined);
   }
@@ -158,25 +174,25 @@ export class Call {
   }
 
   async #connect(resume: boolean): Promise<void> {
-    const { transcript, eventLog, usage, controls, devices, timeLimit } = this.#parts;
     this.#clearError();
-    const carried = resume ? transcript.entries().filter((entry) => entry.text.trim() !== '').slice(-carriedLines) : [];
-    if (!resume) {
-      transcript.clear();
-      eventLog.clear();
-      usage.reset();
-    }
     const choice: SessionChoice = { preset: this.#elements.preset?.value ?? '', instructions: this.#elements.instructions?.value ?? '' };
     const abort = new AbortController();
-    const start = async (modules: CallModules): Promise<{ session: RealtimeSession; modules: CallModules }> => {
+    const start = async (modules: CallModules, parts: CallParts): Promise<Started> => {
+      const { transcript, eventLog, usage, devices } = parts;
+      const carried = resume ? transcript.entries().filter((entry) => entry.text.trim() !== '').slice(-carriedLines) : [];
+      if (!resume) {
+        transcript.clear();
+        eventLog.clear();
+        usage.reset();
+      }
       // Events can arrive while the session is still starting: what they say goes to a cleared panel.
       this.#sessionInfo ??= new modules.SessionInfo(this.#elements.settings, this.#elements.rateLimit);
       this.#sessionInfo.clear();
       this.#approvals ??= new modules.McpApprovals(this.#elements.approvals);
       this.#approvals.clear();
-      this.#status ??= new modules.CallStatusWatch(this.#elements, (count) => this.#parts.usage.showServerCount(count));
+      this.#status ??= new modules.CallStatusWatch(this.#elements, (count) => this.#parts?.usage.showServerCount(count));
       this.#status.clear();
-      return { modules, session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
+      return { modules, parts, carried, session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
         onEvent: (event) => this.#onEvent(event),
         onSent: (event) => this.#onSent(event),
         onRecoverableError: (message) => this.showError(message),
@@ -184,15 +200,19 @@ export class Call {
       }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed }) };
     };
     // Started before anything else in the click: its offer is what OpenAI's round trip waits for. The call's
-    // modules have long arrived by a user's first click; one that beats them starts the call when they do.
-    const starting = this.#loaded !== null ? start(this.#loaded) : this.#loading.then(start);
+    // modules and the page's parts have long arrived by a user's first click; one that beats them starts the
+    // call when they do.
+    const starting = this.#loaded !== null && this.#parts !== null
+      ? start(this.#loaded, this.#parts)
+      : Promise.all([this.#loading, this.#partsLoading]).then(([modules, parts]) => start(modules, parts));
     // Created, resumed and played inside the click: mobile Safari only starts audio from a user gesture.
     const audio = new AudioContext();
     void audio.resume();
     void this.#elements.audio.play().catch(() => undefined);
     this.#setState({ kind: 'connecting', abort, audio });
     try {
-      const { session, modules } = await starting;
+      const { session, modules, parts, carried } = await starting;
+      const { controls, devices, timeLimit } = parts;
       // Drawn only once the call is up: nothing on the page competes with the connection for the CPU.
       const waveforms = new CallWaveforms(this.#elements, audio, session, modules.Waveform);
       controls.setTurnDetection(this.#turnDetection());
@@ -240,9 +260,9 @@ export class Call {
         await state.audio.close().catch(() => undefined);
         return;
       case 'connected':
-        this.#parts.timeLimit.stop();
+        this.#parts?.timeLimit.stop();
         this.#status?.stop();
-        this.#parts.controls.detach();
+        this.#parts?.controls.detach();
         this.#approvals?.detach();
         state.waveforms.dispose();
         await Promise.all([state.session.close(), state.audio.close().catch(() => undefined)]);
@@ -253,17 +273,18 @@ export class Call {
   }
 
   #onEvent(event: RealtimeEvent): void {
-    const { eventLog, transcript, controls, usage } = this.#parts;
-    eventLog.add('in', event.type);
-    transcript.apply(event);
+    const parts = this.#parts;
+    if (parts === null) return;
+    parts.eventLog.add('in', event.type);
+    parts.transcript.apply(event);
     this.#sessionInfo?.apply(event);
     this.#approvals?.apply(event);
-    controls.onServerEvent(event);
-    if (is(event, 'response.done') && event.response.usage) usage.add(event.response.usage);
+    parts.controls.onServerEvent(event);
+    parts.usage.apply(event);
   }
 
   #onSent(event: ClientEvent): void {
-    this.#parts.eventLog.add('out', event.type);
+    this.#parts?.eventLog.add('out', event.type);
   }
 
   #turnDetection(): TurnDetection {

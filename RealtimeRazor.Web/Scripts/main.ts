@@ -3,14 +3,8 @@
  * parts. What each part does is in its own module; the call's states and their lifetimes are in call.ts.
  */
 import { Call } from './call.js';
-import { ConversationControls } from './controls.js';
-import { DevicePicker } from './devices.js';
-import { EventLog } from './event-log.js';
-import { wireExport } from './export.js';
 import { pageConfig } from './page-config.js';
-import { TimeLimit } from './time-limit.js';
-import { Transcript } from './transcript.js';
-import { UsageMeter } from './usage.js';
+import type { PartElements } from './page-parts.js';
 
 function element<T extends HTMLElement>(id: string, type: new () => T): T {
   const found = document.getElementById(id);
@@ -25,32 +19,41 @@ function optionalElement<T extends HTMLElement>(id: string, type: new () => T): 
 }
 
 const audio = element('assistant-audio', HTMLAudioElement);
-const transcript = new Transcript(element('transcript', HTMLOListElement));
-const eventLog = new EventLog(element('event-log', HTMLOListElement));
-const timeLimit = new TimeLimit(element('time-left', HTMLElement), pageConfig.maxSessionSeconds);
-const usage = new UsageMeter({
-  total: element('usage-total', HTMLElement),
-  input: element('usage-input', HTMLElement),
-  output: element('usage-output', HTMLElement),
-  cost: element('usage-cost', HTMLElement),
-}, pageConfig.price);
-const controls = new ConversationControls({
-  mute: element('mute', HTMLButtonElement),
-  pushToTalk: element('push-to-talk', HTMLInputElement),
-  hold: element('hold-to-talk', HTMLButtonElement),
-  holdHint: element('hold-hint', HTMLElement),
-  interrupt: element('interrupt', HTMLButtonElement),
-  messageForm: element('message-form', HTMLFormElement),
-  message: element('message', HTMLInputElement),
-  send: element('send', HTMLButtonElement),
-  userIndicator: element('user-speaking', HTMLElement),
-  assistantIndicator: element('assistant-speaking', HTMLElement),
-}, transcript);
-const devices = new DevicePicker(
-  element('microphone', HTMLSelectElement), element('speaker', HTMLSelectElement), element('speaker-field', HTMLElement), audio,
-  { onMicrophone: (deviceId) => void call.switchMicrophone(deviceId), onError: (message) => call.showError(message) },
-);
-// Connect is rendered disabled and enabled here, so a click before this script has run is never lost.
+const parts: PartElements = {
+  transcript: element('transcript', HTMLOListElement),
+  eventLog: element('event-log', HTMLOListElement),
+  timeLeft: element('time-left', HTMLElement),
+  usage: {
+    total: element('usage-total', HTMLElement),
+    input: element('usage-input', HTMLElement),
+    output: element('usage-output', HTMLElement),
+    cost: element('usage-cost', HTMLElement),
+  },
+  controls: {
+    mute: element('mute', HTMLButtonElement),
+    pushToTalk: element('push-to-talk', HTMLInputElement),
+    hold: element('hold-to-talk', HTMLButtonElement),
+    holdHint: element('hold-hint', HTMLElement),
+    interrupt: element('interrupt', HTMLButtonElement),
+    messageForm: element('message-form', HTMLFormElement),
+    message: element('message', HTMLInputElement),
+    send: element('send', HTMLButtonElement),
+    userIndicator: element('user-speaking', HTMLElement),
+    assistantIndicator: element('assistant-speaking', HTMLElement),
+  },
+  microphone: element('microphone', HTMLSelectElement),
+  speaker: element('speaker', HTMLSelectElement),
+  speakerField: element('speaker-field', HTMLElement),
+  audio,
+  export: {
+    markdown: element('download-markdown', HTMLButtonElement),
+    json: element('download-json', HTMLButtonElement),
+    copy: element('copy-transcript', HTMLButtonElement),
+    note: element('export-note', HTMLElement),
+  },
+};
+// Connect is rendered disabled and enabled here, so a click before this script has run is never lost. The
+// page's other parts are fetched once it is (page-parts.ts); a click that beats them waits for them.
 const call = new Call(pageConfig, {
   connect: element('connect', HTMLButtonElement),
   reconnect: element('reconnect', HTMLButtonElement),
@@ -66,10 +69,7 @@ const call = new Call(pageConfig, {
   audio,
   micCanvas: element('mic-wave', HTMLCanvasElement),
   assistantCanvas: element('assistant-wave', HTMLCanvasElement),
-}, { transcript, eventLog, usage, controls, devices, timeLimit });
-wireExport({
-  markdown: element('download-markdown', HTMLButtonElement),
-  json: element('download-json', HTMLButtonElement),
-  copy: element('copy-transcript', HTMLButtonElement),
-  note: element('export-note', HTMLElement),
-}, () => transcript.entries());
+}, import('./page-parts.js').then(({ createParts }) => createParts(parts, {
+  onMicrophone: (deviceId) => void call.switchMicrophone(deviceId),
+  onError: (message) => call.showError(message),
+})));

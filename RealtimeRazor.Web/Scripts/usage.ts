@@ -1,7 +1,7 @@
 import { formatNumber, t } from './i18n.js';
 import type { ServerCount } from './call-status.js';
 import type { Price } from './page-config.js';
-import type { Usage } from './protocol.js';
+import { is, type RealtimeEvent, type Usage } from './protocol.js';
 
 export interface UsageTotals {
   total: number;
@@ -34,14 +34,21 @@ export function estimateCost(totals: UsageTotals, price: Price): number {
     + totals.outputText * perToken(price.textOutput);
 }
 
+export interface UsageFields {
+  readonly total: HTMLElement;
+  readonly input: HTMLElement;
+  readonly output: HTMLElement;
+  readonly cost: HTMLElement;
+}
+
 /** Running token totals and estimated cost from each response.done, shown as they change. */
 export class UsageMeter {
-  readonly #fields: { total: HTMLElement; input: HTMLElement; output: HTMLElement; cost: HTMLElement };
+  readonly #fields: UsageFields;
   readonly #price: Price | null;
   #totals = empty();
   #server: ServerCount | null = null;
 
-  constructor(fields: { total: HTMLElement; input: HTMLElement; output: HTMLElement; cost: HTMLElement }, price: Price | null) {
+  constructor(fields: UsageFields, price: Price | null) {
     this.#fields = fields;
     this.#price = price;
     this.#render();
@@ -49,6 +56,10 @@ export class UsageMeter {
 
   get totals(): Readonly<UsageTotals> {
     return this.#totals;
+  }
+
+  apply(event: RealtimeEvent): void {
+    if (is(event, 'response.done') && event.response.usage) this.add(event.response.usage);
   }
 
   add(usage: Usage): void {
