@@ -1,6 +1,8 @@
+using StackExchange.Redis;
+
 namespace RealtimeRazor.Web.Realtime;
 
-/// <summary>Hangs up, upstream, every call that has reached the maximum session length.</summary>
+/// <summary>Hangs up, upstream, every call that has reached the maximum session length (with Redis: every instance's calls, each once).</summary>
 public sealed partial class SessionReaper(SessionRegistry registry, IServiceScopeFactory scopes, ILogger<SessionReaper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -10,7 +12,18 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
         using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var callId in registry.TakeExpiredCalls())
+            IReadOnlyList<string> expired;
+            try
+            {
+                expired = registry.TakeExpiredCalls();
+            }
+            catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+            {
+                // Redis is down: nothing is lost, the expired calls are still there when it is back.
+                LogSharedStateUnavailable(logger, ex.GetType().Name);
+                continue;
+            }
+            foreach (var callId in expired)
             {
                 try
                 {
@@ -25,6 +38,9 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot look for calls past the maximum session length: Redis cannot be reached ({Failure})")]
+    private static partial void LogSharedStateUnavailable(ILogger logger, string failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} reached the maximum session length and was hung up")]
     private static partial void LogEnded(ILogger logger, string callId);
