@@ -15,6 +15,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
     private readonly FakeOpenAI fake = new() { UniqueCallIds = true };
     private readonly List<AppProcess> apps = [];
+    private readonly List<string> homes = [];
     private RedisServer redis = null!;
 
     public async Task InitializeAsync() => redis = await RedisServer.StartAsync();
@@ -25,6 +26,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
             await app.DisposeAsync();
         await redis.DisposeAsync();
         fake.Dispose();
+        foreach (var home in homes)
+            Directory.Delete(home, recursive: true);
     }
 
     /// <summary>Two instances with the same settings and the same Redis.</summary>
@@ -45,7 +48,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
         AppProcess Start()
         {
-            var app = AppProcess.Start(BuildOutput.WebDll, settings, workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
+            // As on two machines: nothing shared but Redis (the framework's default key ring lives under HOME).
+            var home = Directory.CreateTempSubdirectory("realtimerazor-home-").FullName;
+            homes.Add(home);
+            var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>(settings) { ["HOME"] = home },
+                workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
             apps.Add(app);
             return app;
         }

@@ -10,17 +10,21 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
+        var sharedStateDown = false;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             IReadOnlyList<string> expired;
             try
             {
                 expired = registry.TakeExpiredCalls();
+                sharedStateDown = false;
             }
             catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
             {
-                // Redis is down: nothing is lost, the expired calls are still there when it is back.
-                LogSharedStateUnavailable(logger, ex.GetType().Name);
+                // Redis is down: nothing is lost, the expired calls are still there when it is back. Said once per outage.
+                if (!sharedStateDown)
+                    LogSharedStateUnavailable(logger, ex.GetType().Name);
+                sharedStateDown = true;
                 continue;
             }
             foreach (var callId in expired)
