@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using RealtimeRazor.Tests.Access;
+using RealtimeRazor.Tests.Browser;
 using RealtimeRazor.Tests.Support;
 
 namespace RealtimeRazor.Tests.Scale;
@@ -238,6 +239,68 @@ public sealed class ScaleOutTests : IAsyncLifetime
             using var hungUp = await b.SendAsync(HttpMethod.Delete, location);
             Assert.Equal(HttpStatusCode.NoContent, hungUp.StatusCode);
             await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1, "the hang-up to reach OpenAI");
+        }
+    }
+
+    [Fact]
+    public async Task Through_nginx_round_robin_the_two_instances_behave_as_one_site()
+    {
+        var settings = Passcodes.Settings().ToDictionary(pair => pair.Key.Replace(":", "__", StringComparison.Ordinal), pair => pair.Value!);
+        settings["Access__MaxSessionsPerUser"] = "2";
+        var (a, b) = await StartTwoAsync(settings);
+        using (a)
+        using (b)
+        {
+            using var nginx = await NginxProxy.StartAsync(a.Address, b.Address);
+            using var http = nginx.CreateClient();
+            var origin = nginx.Url.GetLeftPart(UriPartial.Authority);
+
+            // The form and its post reach different instances: the antiforgery token and the sign-in cookie hold on both.
+            using var form = await http.GetAsync("signin");
+            Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+            var antiforgery = string.Join("; ", form.Headers.GetValues("Set-Cookie").Select(cookie => cookie.Split(';')[0]));
+            using var post = new HttpRequestMessage(HttpMethod.Post, "signin")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["Passcode"] = Passcodes.AlicePasscode,
+                    ["__RequestVerificationToken"] = Passcodes.AntiforgeryToken(await form.Content.ReadAsStringAsync()),
+                }),
+            };
+            post.Headers.Add("Cookie", antiforgery);
+            post.Headers.Add("Origin", origin);
+            post.Headers.Add("Sec-Fetch-Site", "same-origin");
+            using var signedIn = await http.SendAsync(post);
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+            var cookie = Passcodes.AuthCookiePair(signedIn);
+
+            async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path)
+            {
+                using var request = new HttpRequestMessage(method, path);
+                if (method == HttpMethod.Post)
+                    request.Content = TestApp.Sdp(TestData.Offer);
+                request.Headers.Add("Cookie", cookie);
+                request.Headers.Add("Origin", origin);
+                request.Headers.Add("Sec-Fetch-Site", "same-origin");
+                return await http.SendAsync(request);
+            }
+
+            using var first = await SendAsync(HttpMethod.Post, "api/realtime/calls");
+            using var second = await SendAsync(HttpMethod.Post, "api/realtime/calls");
+            using var third = await SendAsync(HttpMethod.Post, "api/realtime/calls");
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+            await Problem.AssertAsync(third, HttpStatusCode.TooManyRequests, "too_many_sessions");
+
+            // Each instance answered some of the session starts.
+            Assert.All(apps, app => Assert.Contains("/api/realtime/calls", app.Output, StringComparison.Ordinal));
+
+            var location = first.Headers.Location!.OriginalString;
+            Assert.StartsWith("/voice/api/realtime/calls/", location, StringComparison.Ordinal);
+            using var hungUp = await SendAsync(HttpMethod.Delete, location);
+            Assert.Equal(HttpStatusCode.NoContent, hungUp.StatusCode);
+            using var again = await SendAsync(HttpMethod.Post, "api/realtime/calls");
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         }
     }
 }
