@@ -303,4 +303,24 @@ public sealed class ScaleOutTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task A_call_whose_instance_died_is_hung_up_at_its_maximum_length_by_the_survivor()
+    {
+        var (a, b) = await StartTwoAsync(new() { ["Realtime__MaxSessionMinutes"] = "1" });
+        using (a)
+        using (b)
+        {
+            using var created = await a.StartCallAsync();
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var location = created.Headers.Location!.OriginalString;
+            var callId = location[(location.LastIndexOf('/') + 1)..];
+
+            apps[0].Dispose();
+
+            await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1,
+                "the surviving instance to hang the call up at its maximum length", TimeSpan.FromSeconds(100));
+            Assert.True(apps[1].Output.Contains($"Call {callId} reached the maximum session length and was hung up", StringComparison.Ordinal), apps[1].Output);
+        }
+    }
 }
