@@ -2,6 +2,7 @@ using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Localization;
 using RealtimeRazor.Web.Realtime;
+using RealtimeRazor.Web.Scale;
 using Serilog;
 
 if (PasscodeHasher.TryRunCommand(args))
@@ -17,6 +18,7 @@ try
     builder.AddReverseProxySupport();
     builder.RestrictHostNames();
     builder.LimitRequestSizes();
+    builder.AddSharedState();
     builder.AddDataProtectionKeys();
     builder.AddAccessControl();
     builder.AddRealtime();
@@ -40,6 +42,7 @@ try
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseResponseCompression();
     app.UseRouting();
+    app.RefuseWhileSharedStateIsDown();
     app.UseAccessControl();
 
     app.MapHealth();

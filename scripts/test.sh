@@ -6,6 +6,7 @@
 #   package is only a snap stub) Playwright's own Chromium, installed by the built test project's
 #   playwright.ps1, which needs PowerShell (GitHub's runners have it).
 #   nginx: NGINX_PATH if set, else the system's nginx; the self-hosting tests run the repository's config in it.
+#   redis-server: REDIS_SERVER_PATH if set, else the system's; the scale-out tests start their own on a free port.
 # Results go to artifacts/test-results/ (TRX); a failed browser test's Playwright traces to artifacts/playwright-traces/.
 # Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter "FullyQualifiedName~Browser".
 set -euo pipefail
@@ -22,6 +23,9 @@ if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/lib/chromium/chromium ]; then
 fi
 if [ -z "${NGINX_PATH:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   missing+=(nginx)
+fi
+if [ -z "${REDIS_SERVER_PATH:-}" ] && [ ! -x /usr/bin/redis-server ]; then
+  missing+=(redis-server)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing with apt-get: ${missing[*]}"

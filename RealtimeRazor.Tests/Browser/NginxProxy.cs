@@ -34,7 +34,8 @@ public sealed class NginxProxy : IDisposable
     /// <summary>The same page over plain http, which nginx only redirects.</summary>
     public Uri HttpUrl { get; }
 
-    public static async Task<NginxProxy> StartAsync(Uri app)
+    /// <summary>nginx in front of <paramref name="apps"/>: one upstream server line each, round robin as shipped.</summary>
+    public static async Task<NginxProxy> StartAsync(params Uri[] apps)
     {
         var directory = Directory.CreateTempSubdirectory("realtimerazor-nginx-").FullName;
         // Workers drop to an unprivileged user when nginx starts as root; they must still write their temp files.
@@ -48,7 +49,7 @@ public sealed class NginxProxy : IDisposable
             ("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;"),
             ("/etc/letsencrypt/live/voice.example.com/fullchain.pem", Path.Combine(directory, "certificate.pem")),
             ("/etc/letsencrypt/live/voice.example.com/privkey.pem", Path.Combine(directory, "key.pem")),
-            ("server 127.0.0.1:8080;", $"server {app.Authority};"));
+            ("server 127.0.0.1:8080;", string.Join("\n    ", apps.Select(app => $"server {app.Authority};"))));
         File.WriteAllText(Path.Combine(directory, "site.conf"), site);
         File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
             daemon off;

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Hosting;
+using RealtimeRazor.Web.Scale;
+using RedisRateLimiting;
 
 namespace RealtimeRazor.Web.Access;
 
@@ -77,18 +79,15 @@ public static class AccessExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(RealtimePolicy, policy => policy.AddRequirements(new AccessRequirement()));
 
+        // With Redis every instance counts against the same windows (RedisRateLimiting's fixed window,
+        // keyed by policy and partition); alone, the framework's in-memory one.
         builder.Services.AddRateLimiter(options =>
         {
             options.OnRejected = OnRateLimitedAsync;
             options.AddPolicy(SessionsRateLimit, context =>
             {
                 var limits = context.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.RateLimit;
-                return RateLimitPartition.GetFixedWindowLimiter(AccessIdentity.Of(context), _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = limits.SessionsPerWindow,
-                    Window = TimeSpan.FromSeconds(limits.WindowSeconds),
-                    QueueLimit = 0,
-                });
+                return FixedWindow(context, SessionsRateLimit + ":" + AccessIdentity.Of(context), limits.SessionsPerWindow, limits.WindowSeconds);
             });
             options.AddPolicy(SignInRateLimit, context =>
             {
@@ -96,12 +95,7 @@ public static class AccessExtensions
                 if (!HttpMethods.IsPost(context.Request.Method))
                     return RateLimitPartition.GetNoLimiter("form");
                 var limits = context.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.RateLimit;
-                return RateLimitPartition.GetFixedWindowLimiter("ip:" + context.Connection.RemoteIpAddress, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = limits.SignInAttemptsPerWindow,
-                    Window = TimeSpan.FromSeconds(limits.WindowSeconds),
-                    QueueLimit = 0,
-                });
+                return FixedWindow(context, SignInRateLimit + ":ip:" + context.Connection.RemoteIpAddress, limits.SignInAttemptsPerWindow, limits.WindowSeconds);
             });
         });
         return builder;
@@ -143,10 +137,31 @@ public static class AccessExtensions
         return origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
     }
 
+    private static RateLimitPartition<string> FixedWindow(HttpContext context, string partition, int permits, int windowSeconds) =>
+        context.RequestServices.SharedState() is { } redis
+            ? RedisRateLimitPartition.GetFixedWindowRateLimiter(partition, _ => new RedisFixedWindowRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                PermitLimit = permits,
+                Window = TimeSpan.FromSeconds(windowSeconds),
+            })
+            : RateLimitPartition.GetFixedWindowLimiter(partition, _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = permits,
+                Window = TimeSpan.FromSeconds(windowSeconds),
+                QueueLimit = 0,
+            });
+
+    /// <summary>The framework's limiter names the wait as a TimeSpan, RedisRateLimiting's in whole seconds.</summary>
+    private static TimeSpan RetryAfter(RateLimitLease lease) =>
+        lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait
+        : lease.TryGetMetadata(RateLimitMetadataName.RetryAfter, out var seconds) ? TimeSpan.FromSeconds(seconds)
+        : TimeSpan.FromMinutes(1);
+
     private static async ValueTask OnRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var http = context.HttpContext;
-        var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+        var wait = RetryAfter(context.Lease);
         var signIn = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == SignInRateLimit;
         var audit = http.RequestServices.GetRequiredService<AuditLog>();
         if (signIn)

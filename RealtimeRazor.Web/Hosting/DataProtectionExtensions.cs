@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Scale;
 
 namespace RealtimeRazor.Web.Hosting;
 
@@ -17,19 +18,25 @@ public sealed class DataProtectionKeysOptions
 }
 
 /// <summary>Checks what binding cannot, naming the configuration key in each message.</summary>
-public sealed class DataProtectionKeysOptionsValidator : IValidateOptions<DataProtectionKeysOptions>
+public sealed class DataProtectionKeysOptionsValidator(IOptions<RedisOptions> redis) : IValidateOptions<DataProtectionKeysOptions>
 {
-    public ValidateOptionsResult Validate(string? name, DataProtectionKeysOptions options) =>
-        options.KeysDirectory is { Length: > 0 } directory && directory.IndexOfAny(Path.GetInvalidPathChars()) >= 0
-            ? ValidateOptionsResult.Fail("DataProtection:KeysDirectory must be a directory path; it contains a character no path may contain.")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, DataProtectionKeysOptions options) => options.KeysDirectory switch
+    {
+        { Length: > 0 } directory when directory.IndexOfAny(Path.GetInvalidPathChars()) >= 0 =>
+            ValidateOptionsResult.Fail("DataProtection:KeysDirectory must be a directory path; it contains a character no path may contain."),
+        // One place for the key ring: instances sharing Redis share it there.
+        { Length: > 0 } when redis.Value.Enabled =>
+            ValidateOptionsResult.Fail("DataProtection:KeysDirectory and Redis:Configuration are both set: with Redis the keys are kept in Redis; remove DataProtection:KeysDirectory."),
+        _ => ValidateOptionsResult.Success,
+    };
 }
 
 public static class DataProtectionExtensions
 {
     /// <summary>
     /// With <c>DataProtection:KeysDirectory</c> set, sign-in cookies survive restarts and are accepted
-    /// by every instance that shares the directory.
+    /// by every instance that shares the directory; with <c>Redis:Configuration</c> set, by every instance
+    /// that shares the Redis.
     /// </summary>
     public static WebApplicationBuilder AddDataProtectionKeys(this WebApplicationBuilder builder)
     {
@@ -38,11 +45,13 @@ public static class DataProtectionExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DataProtectionKeysOptions>, DataProtectionKeysOptionsValidator>();
         builder.Services.AddDataProtection().SetApplicationName("RealtimeRazor");
-        // What PersistKeysToFileSystem does, with the directory read from the bound options.
-        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataProtectionKeysOptions>, ILoggerFactory>((options, keys, loggers) =>
+        // What PersistKeysToFileSystem (or PersistKeysToStackExchangeRedis) does, with the place read from the bound options.
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataProtectionKeysOptions>, ILoggerFactory, IServiceProvider>((options, keys, loggers, services) =>
         {
             if (keys.Value.KeysDirectory is { Length: > 0 } directory)
                 options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), loggers);
+            else if (services.SharedState() is { } redis)
+                options.XmlRepository = ScaleExtensions.DataProtectionKeys(redis);
         });
         return builder;
     }

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Realtime;
+using RealtimeRazor.Web.Scale;
+using StackExchange.Redis;
 
 namespace RealtimeRazor.Web.Hosting;
 
@@ -11,7 +13,9 @@ public static class HealthExtensions
 
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration", tags: [ReadyTag]);
+        var checks = builder.Services.AddHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration", tags: [ReadyTag]);
+        if (builder.Configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() is { Enabled: true })
+            checks.AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
         return builder;
     }
 
@@ -21,6 +25,23 @@ public static class HealthExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;
+    }
+
+    /// <summary>Without Redis this instance refuses new sessions, so it is not ready; a load balancer sends them elsewhere.</summary>
+    private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync();
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"Redis (Redis:Configuration) cannot be reached: {ex.GetType().Name}.");
+            }
+        }
     }
 
     /// <summary>Options are validated at startup; what can still be missing is the key.</summary>

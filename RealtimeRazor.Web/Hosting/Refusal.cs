@@ -43,6 +43,7 @@ public enum ProblemCode
     UpstreamInvalidAnswer,
     UpstreamUnavailable,
     UpstreamSignInFailed,
+    SharedStateUnavailable,
 }
 
 /// <summary>
@@ -184,6 +185,7 @@ public sealed partial class Refusal : IResult
         ProblemCode.UpstreamInvalidAnswer => new(StatusCodes.Status502BadGateway, "OpenAI sent an answer this app cannot use", [], []),
         ProblemCode.UpstreamUnavailable => new(StatusCodes.Status502BadGateway, "OpenAI is unavailable", [], []),
         ProblemCode.UpstreamSignInFailed => new(StatusCodes.Status502BadGateway, "Could not sign in to Azure", [], []),
+        ProblemCode.SharedStateUnavailable => new(StatusCodes.Status503ServiceUnavailable, "Shared session store unavailable", [], []),
     };
 #pragma warning restore CS8524
 }

@@ -169,6 +169,7 @@ public static class UiStrings
         ["problem.upstream_timeout"] = "OpenAI took too long to answer. Check your connection and try again.",
         ["problem.upstream_invalid_answer"] = "OpenAI's answer was not a valid session description. Try again in a moment.",
         ["problem.upstream_unavailable"] = "OpenAI could not be reached or had an error. Try again in a moment.",
+        ["problem.shared_state_unavailable"] = "This server cannot reach its shared session store (Redis) right now, so it starts no new sessions. Calls already running go on. Try again in a moment.",
         ["problem.upstream_sign_in_failed"] = "The site could not sign in to Azure OpenAI. Try again in a moment; if it keeps failing, the site owner should check the server log.",
     }.ToFrozenDictionary();
 
@@ -319,6 +320,7 @@ public static class UiStrings
         ["problem.upstream_timeout"] = "OpenAI の応答に時間がかかりすぎました。接続を確認して、もう一度お試しください。",
         ["problem.upstream_invalid_answer"] = "OpenAI の応答は有効なセッション記述ではありませんでした。少し待ってからもう一度お試しください。",
         ["problem.upstream_unavailable"] = "OpenAI に接続できないか、OpenAI でエラーが発生しました。少し待ってからもう一度お試しください。",
+        ["problem.shared_state_unavailable"] = "このサーバーは現在、共有セッションストア（Redis）に接続できないため、新しいセッションを開始できません。進行中の通話はそのまま続きます。少し待ってからもう一度お試しください。",
         ["problem.upstream_sign_in_failed"] = "サイトが Azure OpenAI にサインインできませんでした。少し待ってからもう一度お試しください。続く場合は、サイトの管理者がサーバーのログを確認する必要があります。",
     }.ToFrozenDictionary();
 
@@ -469,6 +471,7 @@ public static class UiStrings
         ["problem.upstream_timeout"] = "OpenAI 响应超时。请检查网络连接后重试。",
         ["problem.upstream_invalid_answer"] = "OpenAI 的应答不是有效的会话描述。请稍后重试。",
         ["problem.upstream_unavailable"] = "无法连接到 OpenAI，或 OpenAI 出现错误。请稍后重试。",
+        ["problem.shared_state_unavailable"] = "此服务器目前无法连接到共享会话存储（Redis），因此不会开始新的会话。正在进行的通话不受影响。请稍后重试。",
         ["problem.upstream_sign_in_failed"] = "本站无法登录 Azure OpenAI。请稍后重试；如果持续失败，网站管理员需要检查服务器日志。",
     }.ToFrozenDictionary();
 

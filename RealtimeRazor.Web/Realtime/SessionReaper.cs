@@ -1,6 +1,8 @@
+using StackExchange.Redis;
+
 namespace RealtimeRazor.Web.Realtime;
 
-/// <summary>Hangs up, upstream, every call that has reached the maximum session length.</summary>
+/// <summary>Hangs up, upstream, every call that has reached the maximum session length (with Redis: every instance's calls, each once).</summary>
 public sealed partial class SessionReaper(SessionRegistry registry, IServiceScopeFactory scopes, ILogger<SessionReaper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -8,9 +10,24 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
+        var sharedStateDown = false;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var callId in registry.TakeExpiredCalls())
+            IReadOnlyList<string> expired;
+            try
+            {
+                expired = registry.TakeExpiredCalls();
+                sharedStateDown = false;
+            }
+            catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+            {
+                // Redis is down: nothing is lost, the expired calls are still there when it is back. Said once per outage.
+                if (!sharedStateDown)
+                    LogSharedStateUnavailable(logger, ex.GetType().Name);
+                sharedStateDown = true;
+                continue;
+            }
+            foreach (var callId in expired)
             {
                 try
                 {
@@ -25,6 +42,9 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot look for calls past the maximum session length: Redis cannot be reached ({Failure})")]
+    private static partial void LogSharedStateUnavailable(ILogger logger, string failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} reached the maximum session length and was hung up")]
     private static partial void LogEnded(ILogger logger, string callId);

@@ -5,23 +5,30 @@ using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Realtime.Calls;
+using RealtimeRazor.Web.Realtime.Tools;
+using StackExchange.Redis;
 
 namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>
-/// The sessions this server has started and not yet seen end: enforces the concurrency caps and
-/// tells the reaper which calls outlived <c>Realtime:MaxSessionMinutes</c>. A slot owns its call's
-/// controller: whichever way the call ends, removing the slot closes the controller and its sideband.
+/// The sessions started and not yet seen end: enforces the concurrency caps and tells the reaper which
+/// calls outlived <c>Realtime:MaxSessionMinutes</c>. What every instance must agree on (the caps, which
+/// user owns which call, when each ends) is in the <see cref="ISessionStore"/>; what only this process
+/// can hold (a call's controller and its tools) is kept here. A slot owns its call's controller: whichever
+/// way the call ends, removing the slot closes the controller and its sideband.
 /// </summary>
-public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime, CallControllers controllers)
+public sealed partial class SessionRegistry(
+    TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime, CallControllers controllers, ISessionStore store, RealtimeTools allTools,
+    ILogger<SessionRegistry> logger)
 {
     private readonly Lock _gate = new();
     private readonly List<Slot> _slots = [];
 
     public sealed class Slot
     {
-        internal Slot(string owner, DateTimeOffset startedAt, DateTimeOffset endsAt, IReadOnlyList<AIFunction> tools)
+        internal Slot(string id, string owner, DateTimeOffset startedAt, DateTimeOffset endsAt, IReadOnlyList<AIFunction> tools)
         {
+            Id = id;
             Owner = owner;
             StartedAt = startedAt;
             EndsAt = endsAt;
@@ -32,7 +39,7 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         /// Unguessable: a Direct-mode page names its slot with it when it reports its call. Together with
         /// the owner check it keeps one user from binding a call to, or guessing, anyone else's slot.
         /// </summary>
-        public string Id { get; } = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+        public string Id { get; }
 
         public string Owner { get; }
         public DateTimeOffset StartedAt { get; }
@@ -64,18 +71,19 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     /// </summary>
     public Refusable<Lease> Reserve(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools)
     {
-        lock (_gate)
+        var now = time.GetUtcNow();
+        var slot = new Slot(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)), owner, now, now + holdFor, tools);
+        var stored = new StoredSlot(slot.Id, owner, now, slot.EndsAt, [.. tools.Select(tool => tool.Name)]);
+        switch (store.Reserve(stored, access.Value.MaxSessionsPerUser, access.Value.MaxSessions, now))
         {
-            RemoveEnded();
-            if (_slots.Count(slot => slot.Owner == owner) >= access.Value.MaxSessionsPerUser)
+            case ReserveOutcome.TooManySessions:
                 return Refusal.Of(ProblemCode.TooManySessions, ("maxSessionsPerUser", access.Value.MaxSessionsPerUser));
-            if (_slots.Count >= access.Value.MaxSessions)
+            case ReserveOutcome.SiteAtCapacity:
                 return Refusal.Of(ProblemCode.SiteAtCapacity);
-            var now = time.GetUtcNow();
-            var slot = new Slot(owner, now, now + holdFor, tools);
-            _slots.Add(slot);
-            return new Lease(this, slot);
         }
+        lock (_gate)
+            _slots.Add(slot);
+        return new Lease(this, slot);
     }
 
     /// <summary>
@@ -100,12 +108,9 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         /// <summary>The session started: the slot stays, bound to the call when OpenAI named one.</summary>
         public void Keep(string? callId = null)
         {
-            if (callId is not null)
-            {
-                lock (_registry._gate)
-                    _registry.Bind(_slot, callId);
-            }
             _kept = true;
+            if (callId is not null)
+                _registry.Bind(_slot, callId);
         }
 
         public void Dispose()
@@ -113,41 +118,70 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
             if (_kept)
                 return;
             _kept = true;
-            lock (_registry._gate)
-                _registry.Remove(slot => slot == _slot);
+            _registry.Release(_slot);
         }
+    }
+
+    /// <summary>Relay: OpenAI named the call the slot was reserved for.</summary>
+    private void Bind(Slot slot, string callId)
+    {
+        if (store.Bind(slot.Owner, slot.Id, callId, time.GetUtcNow(), lengthFromStart: null).Outcome == BindOutcome.Bound)
+            BindHere(slot, callId);
+    }
+
+    private void Release(Slot slot)
+    {
+        store.Remove(slot.Id);
+        RemoveHere(candidate => candidate == slot);
     }
 
     /// <summary>
     /// Direct mode: binds the call the page started with its secret to the slot reserved when the secret
-    /// was minted. From then on the slot is held for the maximum session length, counted from that
-    /// reservation (the call cannot have started earlier), and the call is hung up when it ends.
+    /// was minted (on this instance or another). From then on the slot is held for the maximum session
+    /// length, counted from that reservation (the call cannot have started earlier), and the call is hung
+    /// up when it ends.
     /// </summary>
     public ReportOutcome TryReport(string owner, string slotId, string callId)
     {
+        var now = time.GetUtcNow();
+        var bound = store.Bind(owner, slotId, callId, now, MaxSessionLength);
+        switch (bound.Outcome)
+        {
+            case BindOutcome.AlreadyThisCall:
+                return ReportOutcome.Bound;
+            case BindOutcome.AlreadyBound:
+                return ReportOutcome.AlreadyBound;
+            case BindOutcome.NoSuchSlot:
+                return ReportOutcome.NoSuchSlot;
+        }
+        Slot slot;
         lock (_gate)
         {
-            var slot = _slots.Find(candidate => candidate.Id == slotId);
-            if (slot is null || slot.Owner != owner || (slot.CallId is null && slot.EndsAt <= time.GetUtcNow()))
-                return ReportOutcome.NoSuchSlot;
-            if (slot.CallId == callId)
-                return ReportOutcome.Bound;
-            if (slot.CallId is not null || _slots.Exists(other => other.CallId == callId))
-                return ReportOutcome.AlreadyBound;
+            slot = _slots.Find(candidate => candidate.Id == slotId) ?? Adopt(slotId, owner, now, bound.Tools);
             slot.EndsAt = slot.StartedAt + MaxSessionLength;
-            Bind(slot, callId);
-            return ReportOutcome.Bound;
         }
+        BindHere(slot, callId);
+        return ReportOutcome.Bound;
     }
 
-    /// <summary>Removes the owner's call; false when it is not theirs or not known here.</summary>
+    /// <summary>A slot reserved by another instance, reported here: this instance runs its call's controller.</summary>
+    private Slot Adopt(string slotId, string owner, DateTimeOffset now, IReadOnlyList<string> toolNames)
+    {
+        var slot = new Slot(slotId, owner, now, now + MaxSessionLength, allTools.For(toolNames));
+        _slots.Add(slot);
+        return slot;
+    }
+
+    /// <summary>Removes the owner's call (wherever it was started); false when it is not theirs or not known.</summary>
     public bool TryEnd(string owner, string callId)
     {
-        lock (_gate)
-            return Remove(slot => slot.Owner == owner && slot.CallId == callId) > 0;
+        if (store.EndCall(owner, callId) is not { } slotId)
+            return false;
+        RemoveHere(slot => slot.Id == slotId);
+        return true;
     }
 
-    /// <summary>The owner's live call, or null when it is not theirs or not known here.</summary>
+    /// <summary>The owner's live call, or null when it is not theirs or its controller runs on another instance.</summary>
     public CallController? ControllerOf(string owner, string callId)
     {
         lock (_gate)
@@ -155,21 +189,39 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
     }
 
     /// <summary>The call's controller is made when its id is known, and from then on belongs to the slot.</summary>
-    private void Bind(Slot slot, string callId)
+    private void BindHere(Slot slot, string callId)
     {
-        slot.CallId = callId;
-        slot.Controller = controllers.Open(callId, slot.Owner, slot.Tools, forget: () =>
+        lock (_gate)
         {
-            lock (_gate)
-                return Remove(candidate => candidate.CallId == callId) > 0;
-        });
+            slot.CallId = callId;
+            slot.Controller = controllers.Open(callId, slot.Owner, slot.Tools, forget: () => Forget(slot));
+        }
     }
 
-    /// <summary>Every removal goes through here, so no controller outlives its slot.</summary>
-    private int Remove(Predicate<Slot> match)
+    /// <summary>The call ended on its own (its sideband closed): it no longer counts anywhere.</summary>
+    private bool Forget(Slot slot)
     {
-        var removed = _slots.FindAll(match);
-        _slots.RemoveAll(match);
+        try
+        {
+            store.Remove(slot.Id);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            // The shared slot lapses at its end; the reaper's hang-up of an ended call is harmless.
+            LogForgetFailed(logger, slot.CallId, ex.GetType().Name);
+        }
+        return RemoveHere(candidate => candidate == slot) > 0;
+    }
+
+    /// <summary>Every local removal goes through here, so no controller outlives its slot.</summary>
+    private int RemoveHere(Predicate<Slot> match)
+    {
+        List<Slot> removed;
+        lock (_gate)
+        {
+            removed = _slots.FindAll(match);
+            _slots.RemoveAll(match);
+        }
         foreach (var slot in removed)
         {
             if (slot.Controller is { } controller)
@@ -178,22 +230,33 @@ public sealed class SessionRegistry(TimeProvider time, IOptions<AccessOptions> a
         return removed.Count;
     }
 
-    /// <summary>Calls past their end, removed from the registry; the caller hangs them up.</summary>
+    /// <summary>
+    /// Calls past their end, removed from the registry (each handed to exactly one instance's reaper,
+    /// whichever instance started it); the caller hangs them up. Also closes this instance's controllers
+    /// of calls another instance ended, and registers again the slots the store lost (Redis restarted
+    /// empty), so live calls keep counting and can still be hung up from anywhere.
+    /// </summary>
     public IReadOnlyList<string> TakeExpiredCalls()
     {
+        var expired = store.TakeExpired(time.GetUtcNow());
+        List<Slot> here;
         lock (_gate)
+            here = [.. _slots];
+        var check = here.Count > 0 ? store.Check([.. here.Select(slot => slot.Id)]) : new SlotCheck([], []);
+        var removed = expired.Select(slot => slot.SlotId).Concat(check.Ended).ToHashSet(StringComparer.Ordinal);
+        if (removed.Count > 0)
+            RemoveHere(slot => removed.Contains(slot.Id));
+        foreach (var slot in here.Where(slot => check.Lost.Contains(slot.Id) && !removed.Contains(slot.Id)))
         {
-            var now = time.GetUtcNow();
-            var expired = _slots.Where(slot => slot.EndsAt <= now).ToList();
-            Remove(expired.Contains);
-            return expired.Where(slot => slot.CallId is not null).Select(slot => slot.CallId!).ToList();
+            store.Restore(new StoredSlot(slot.Id, slot.Owner, slot.StartedAt, slot.EndsAt, [.. slot.Tools.Select(tool => tool.Name)]), slot.CallId);
+            LogRestored(logger, slot.CallId);
         }
+        return [.. expired.Where(slot => slot.CallId is not null).Select(slot => slot.CallId!)];
     }
 
-    private void RemoveEnded()
-    {
-        var now = time.GetUtcNow();
-        // Slots without a call (Direct-mode secrets never reported) just lapse; calls are left for the reaper to hang up.
-        Remove(slot => slot.CallId is null && slot.EndsAt <= now);
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "The shared store had lost the session of call {CallId}; registered it again")]
+    private static partial void LogRestored(ILogger logger, string? callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} ended; its shared slot could not be released ({Failure}) and lapses at its end")]
+    private static partial void LogForgetFailed(ILogger logger, string? callId, string failure);
 }

@@ -1,0 +1,198 @@
+using RealtimeRazor.Web.Realtime;
+using StackExchange.Redis;
+
+namespace RealtimeRazor.Web.Scale;
+
+/// <summary>
+/// The session slots in Redis, shared by every instance. Each operation is one Lua script, so the check
+/// and the change are atomic across instances. Layout (under <see cref="ScaleExtensions.KeyPrefix"/>):
+/// <c>sessions</c> and <c>user:{owner}</c> are sorted sets of slot ids scored by their end (ms); a slot
+/// is the hash <c>slot:{id}</c> (owner, started, tools, call); <c>call:{callId}</c> names its slot.
+/// Every key expires an hour after its slot ends, so nothing outlives a cluster that went away. A slot that
+/// ended leaves <c>ended:{id}</c> for an hour: an instance whose slot is missing can tell "ended by another
+/// instance" (close its controller) from "lost with Redis's data" (register it again, the call goes on).
+/// The scripts name keys they build themselves: one Redis (or a primary with replicas), not a Redis Cluster.
+/// </summary>
+public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionStore
+{
+    /// <summary>Removes a slot everywhere: <c>drop(id)</c> returns true when it existed.</summary>
+    private const string Drop = """
+        local p = ARGV[1]
+        local grace = 3600000
+        local function drop(id)
+          local slot = p .. 'slot:' .. id
+          local owner = redis.call('HGET', slot, 'owner')
+          local call = redis.call('HGET', slot, 'call')
+          redis.call('ZREM', p .. 'sessions', id)
+          if owner then redis.call('ZREM', p .. 'user:' .. owner, id) end
+          if call then redis.call('DEL', p .. 'call:' .. call) end
+          redis.call('DEL', slot)
+          -- Tells the other instances the slot ended (rather than was lost with Redis's data).
+          if owner then redis.call('SET', p .. 'ended:' .. id, '1', 'PX', grace) end
+          return owner ~= false
+        end
+
+        """;
+
+    // ARGV: prefix, id, owner, now, ends, maxPerUser, maxSessions, tools
+    private const string ReserveScript = Drop + """
+        local all, mine, now = p .. 'sessions', p .. 'user:' .. ARGV[3], tonumber(ARGV[4])
+        -- Reservations never bound to a call lapse at their end; bound calls stay until a reaper takes them.
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', all, '-inf', now)) do
+          if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then drop(id) end
+        end
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', mine, '-inf', now)) do
+          if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then redis.call('ZREM', mine, id) end
+        end
+        if redis.call('ZCARD', mine) >= tonumber(ARGV[6]) then return 1 end
+        if redis.call('ZCARD', all) >= tonumber(ARGV[7]) then return 2 end
+        local ends = tonumber(ARGV[5])
+        redis.call('ZADD', all, ends, ARGV[2])
+        redis.call('ZADD', mine, ends, ARGV[2])
+        local slot = p .. 'slot:' .. ARGV[2]
+        redis.call('HSET', slot, 'owner', ARGV[3], 'started', ARGV[4], 'tools', ARGV[8])
+        redis.call('PEXPIREAT', slot, ends + grace)
+        if redis.call('PTTL', mine) < ends + grace - now then redis.call('PEXPIREAT', mine, ends + grace) end
+        return 0
+        """;
+
+    // ARGV: prefix, owner, id, callId, now, lengthFromStart ('' keeps the end). Returns { outcome, tools }.
+    private const string BindScript = Drop + """
+        local slot, now = p .. 'slot:' .. ARGV[3], tonumber(ARGV[5])
+        local owner = redis.call('HGET', slot, 'owner')
+        if not owner or owner ~= ARGV[2] then return { 3, '' } end
+        local call = redis.call('HGET', slot, 'call')
+        local ends = redis.call('ZSCORE', p .. 'sessions', ARGV[3])
+        if not ends or (not call and tonumber(ends) <= now) then return { 3, '' } end
+        local tools = redis.call('HGET', slot, 'tools') or ''
+        if call == ARGV[4] then return { 1, tools } end
+        if call or redis.call('EXISTS', p .. 'call:' .. ARGV[4]) == 1 then return { 2, '' } end
+        ends = tonumber(ends)
+        if ARGV[6] ~= '' then
+          ends = tonumber(redis.call('HGET', slot, 'started')) + tonumber(ARGV[6])
+          redis.call('ZADD', p .. 'sessions', 'XX', ends, ARGV[3])
+          redis.call('ZADD', p .. 'user:' .. owner, 'XX', ends, ARGV[3])
+          redis.call('PEXPIREAT', slot, ends + grace)
+          local mine = p .. 'user:' .. owner
+          if redis.call('PTTL', mine) < ends + grace - now then redis.call('PEXPIREAT', mine, ends + grace) end
+        end
+        redis.call('HSET', slot, 'call', ARGV[4])
+        redis.call('SET', p .. 'call:' .. ARGV[4], ARGV[3], 'PXAT', ends + grace)
+        return { 0, tools }
+        """;
+
+    // ARGV: prefix, id
+    private const string RemoveScript = Drop + """
+        if drop(ARGV[2]) then return 1 end
+        return 0
+        """;
+
+    // ARGV: prefix, owner, callId. Returns the slot id or false.
+    private const string EndScript = Drop + """
+        local id = redis.call('GET', p .. 'call:' .. ARGV[3])
+        if not id or redis.call('HGET', p .. 'slot:' .. id, 'owner') ~= ARGV[2] then return false end
+        drop(id)
+        return id
+        """;
+
+    // ARGV: prefix, now. Returns { id, call or '', ... }.
+    private const string TakeExpiredScript = Drop + """
+        local taken = {}
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', tonumber(ARGV[2]))) do
+          taken[#taken + 1] = id
+          taken[#taken + 1] = redis.call('HGET', p .. 'slot:' .. id, 'call') or ''
+          drop(id)
+        end
+        return taken
+        """;
+
+    // ARGV: prefix, ids... Returns { ended ids }, { lost ids }.
+    private const string CheckScript = """
+        local ended, lost = {}, {}
+        for i = 2, #ARGV do
+          if redis.call('EXISTS', ARGV[1] .. 'slot:' .. ARGV[i]) == 0 then
+            if redis.call('EXISTS', ARGV[1] .. 'ended:' .. ARGV[i]) == 1 then ended[#ended + 1] = ARGV[i] else lost[#lost + 1] = ARGV[i] end
+          end
+        end
+        return { ended, lost }
+        """;
+
+    // ARGV: prefix, id, owner, started, ends, tools, call ('' for none)
+    private const string RestoreScript = Drop + """
+        local slot, ends = p .. 'slot:' .. ARGV[2], tonumber(ARGV[5])
+        if redis.call('EXISTS', slot) == 1 or redis.call('EXISTS', p .. 'ended:' .. ARGV[2]) == 1 then return 0 end
+        redis.call('ZADD', p .. 'sessions', ends, ARGV[2])
+        redis.call('ZADD', p .. 'user:' .. ARGV[3], ends, ARGV[2])
+        redis.call('HSET', slot, 'owner', ARGV[3], 'started', ARGV[4], 'tools', ARGV[6])
+        if ARGV[7] ~= '' then
+          redis.call('HSET', slot, 'call', ARGV[7])
+          redis.call('SET', p .. 'call:' .. ARGV[7], ARGV[2], 'PXAT', ends + grace)
+        end
+        redis.call('PEXPIREAT', slot, ends + grace)
+        local mine = p .. 'user:' .. ARGV[3]
+        if redis.call('PTTL', mine) < ends + grace - tonumber(redis.call('TIME')[1]) * 1000 then redis.call('PEXPIREAT', mine, ends + grace) end
+        return 1
+        """;
+
+    private static readonly RedisValue Prefix = ScaleExtensions.KeyPrefix;
+
+    private IDatabase Database => redis.GetDatabase();
+
+    public ReserveOutcome Reserve(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now) =>
+        (int)Database.ScriptEvaluate(ReserveScript, values:
+        [
+            Prefix, slot.Id, slot.Owner, now.ToUnixTimeMilliseconds(), slot.EndsAt.ToUnixTimeMilliseconds(), maxSessionsPerUser, maxSessions, string.Join('\n', slot.Tools),
+        ]) switch
+        {
+            0 => ReserveOutcome.Reserved,
+            1 => ReserveOutcome.TooManySessions,
+            _ => ReserveOutcome.SiteAtCapacity,
+        };
+
+    public BindResult Bind(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart)
+    {
+        var result = (RedisResult[])Database.ScriptEvaluate(BindScript, values:
+        [
+            Prefix, owner, slotId, callId, now.ToUnixTimeMilliseconds(), lengthFromStart is { } length ? (long)length.TotalMilliseconds : RedisValue.EmptyString,
+        ])!;
+        var tools = ((string?)result[1] ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return (int)result[0] switch
+        {
+            0 => new(BindOutcome.Bound, tools),
+            1 => new(BindOutcome.AlreadyThisCall, tools),
+            2 => new(BindOutcome.AlreadyBound, []),
+            _ => new(BindOutcome.NoSuchSlot, []),
+        };
+    }
+
+    public bool Remove(string slotId) => (int)Database.ScriptEvaluate(RemoveScript, values: [Prefix, slotId]) == 1;
+
+    public string? EndCall(string owner, string callId)
+    {
+        var result = Database.ScriptEvaluate(EndScript, values: [Prefix, owner, callId]);
+        return result.IsNull ? null : (string?)result;
+    }
+
+    public IReadOnlyList<EndedSlot> TakeExpired(DateTimeOffset now)
+    {
+        var taken = (RedisResult[])Database.ScriptEvaluate(TakeExpiredScript, values: [Prefix, now.ToUnixTimeMilliseconds()])!;
+        var ended = new List<EndedSlot>(taken.Length / 2);
+        for (var i = 0; i + 1 < taken.Length; i += 2)
+            ended.Add(new EndedSlot((string)taken[i]!, (string?)taken[i + 1] is { Length: > 0 } call ? call : null));
+        return ended;
+    }
+
+    public SlotCheck Check(IReadOnlyCollection<string> slotIds)
+    {
+        var result = (RedisResult[])Database.ScriptEvaluate(CheckScript, values: [Prefix, .. slotIds.Select(id => (RedisValue)id)])!;
+        return new SlotCheck(Ids(result[0]), Ids(result[1]));
+
+        static string[] Ids(RedisResult ids) => [.. ((RedisResult[])ids!).Select(id => (string)id!)];
+    }
+
+    public void Restore(StoredSlot slot, string? callId) =>
+        Database.ScriptEvaluate(RestoreScript, values:
+        [
+            Prefix, slot.Id, slot.Owner, slot.StartedAt.ToUnixTimeMilliseconds(), slot.EndsAt.ToUnixTimeMilliseconds(), string.Join('\n', slot.Tools), callId ?? string.Empty,
+        ]);
+}
