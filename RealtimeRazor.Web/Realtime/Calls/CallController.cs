@@ -199,6 +199,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         {
             return;
         }
+        _context.Records.Observe(CallId, _owner, node);
         var type = node?["type"]?.GetValue<string>();
         switch (type)
         {
@@ -393,6 +394,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        _context.Records.Ended(CallId, BudgetSpent ? "budget_spent" : "ended");
         LogClosed(_context.Logger, CallId);
         _stopping.Dispose();
     }
