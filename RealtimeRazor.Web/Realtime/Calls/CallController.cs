@@ -111,8 +111,9 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
                     return;
                 continue;
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or WebSocketException or HttpRequestException or IOException or UpstreamException)
             {
+                // Disposed mid-connect: whatever the handshake ended with, the controller is done.
                 return;
             }
 
