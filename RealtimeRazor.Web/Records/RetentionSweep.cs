@@ -7,11 +7,14 @@ namespace RealtimeRazor.Web.Records;
 public sealed partial class RetentionSweep(IServiceScopeFactory scopes, IOptions<RecordsOptions> options, TimeProvider time, ILogger<RetentionSweep> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+    public static readonly TimeSpan FirstSweepAfter = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled)
             return;
+        // Not during startup: the first sweep waits a minute, so a short-lived process never races its own stop.
+        await Task.Delay(FirstSweepAfter, time, stoppingToken);
         using var timer = new PeriodicTimer(Interval, time);
         do
         {
