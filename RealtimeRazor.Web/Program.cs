@@ -2,6 +2,7 @@ using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Localization;
 using RealtimeRazor.Web.Realtime;
+using RealtimeRazor.Web.Records;
 using RealtimeRazor.Web.Scale;
 using Serilog;
 
@@ -22,6 +23,7 @@ try
     builder.AddDataProtectionKeys();
     builder.AddAccessControl();
     builder.AddRealtime();
+    builder.AddRecords();
     builder.AddHealth();
     builder.AddFeaturePages();
     builder.Services.AddProblemDetails();

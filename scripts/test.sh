@@ -7,6 +7,8 @@
 #   playwright.ps1, which needs PowerShell (GitHub's runners have it).
 #   nginx: NGINX_PATH if set, else the system's nginx; the self-hosting tests run the repository's config in it.
 #   redis-server: REDIS_SERVER_PATH if set, else the system's; the scale-out tests start their own on a free port.
+#   PostgreSQL: POSTGRES_BIN if set, else the postgresql package's server binaries; the records tests start a
+#   throwaway cluster of their own (RealtimeRazor.Testing/PostgresServer.cs), no system service is needed.
 # Results go to artifacts/test-results/ (TRX); a failed browser test's Playwright traces to artifacts/playwright-traces/.
 # Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter "FullyQualifiedName~Browser".
 set -euo pipefail
@@ -26,6 +28,10 @@ if [ -z "${NGINX_PATH:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr
 fi
 if [ -z "${REDIS_SERVER_PATH:-}" ] && [ ! -x /usr/bin/redis-server ]; then
   missing+=(redis-server)
+fi
+# The same lookup as RealtimeRazor.Testing/PostgresServer.cs makes.
+if [ -z "${POSTGRES_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing with apt-get: ${missing[*]}"

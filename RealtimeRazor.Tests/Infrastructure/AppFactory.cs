@@ -35,8 +35,29 @@ public sealed class AppFactory(FakeOpenAI openAI, IDictionary<string, string?>? 
         builder.UseEnvironment(environment);
         builder.UseSetting("OpenAI:BaseUrl", openAI.BaseUrl);
         builder.UseSetting("OpenAI:ApiKey", FakeOpenAI.ApiKey);
+        // Each app keeps its conversations apart (a test may name its own directory or database).
+        builder.UseSetting("Records:DataDirectory", RecordsDirectory);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
+    }
+
+    /// <summary>Where this app's SQLite records file is made unless the test says otherwise; removed with the app.</summary>
+    public string RecordsDirectory { get; } = Directory.CreateTempSubdirectory("rr-records-").FullName;
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (!disposing)
+            return;
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(RecordsDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open elsewhere: the temp directory is the system's to clean.
+        }
     }
 
     /// <summary>Starts Kestrel on a free loopback port, for a real browser, and returns its address.</summary>

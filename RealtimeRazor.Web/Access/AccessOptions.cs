@@ -37,6 +37,12 @@ public sealed class AccessOptions
     /// <summary>Sessions the whole site may hold at once.</summary>
     public int MaxSessions { get; set; } = 20;
 
+    /// <summary>
+    /// User names (passcode names, or names the proxy sends) who may see everyone's usage at /admin/usage.
+    /// Open mode names nobody, so there it has no admins.
+    /// </summary>
+    public List<string> Admins { get; set; } = [];
+
     /// <summary>How long a sign-in cookie lasts.</summary>
     public int SignInDays { get; set; } = 14;
 }

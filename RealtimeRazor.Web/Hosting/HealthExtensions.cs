@@ -9,7 +9,7 @@ namespace RealtimeRazor.Web.Hosting;
 
 public static class HealthExtensions
 {
-    private const string ReadyTag = "ready";
+    public const string ReadyTag = "ready";
 
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {

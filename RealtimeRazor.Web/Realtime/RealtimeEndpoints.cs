@@ -4,6 +4,7 @@ using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Realtime.Calls;
 using RealtimeRazor.Web.Realtime.Tools;
+using RealtimeRazor.Web.Records;
 
 namespace RealtimeRazor.Web.Realtime;
 
@@ -40,9 +41,11 @@ public static class RealtimeEndpoints
     /// <summary>Relay: forwards the browser's offer with the server key and returns OpenAI's answer.</summary>
     private static async Task<IResult> CreateCall(
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, RealtimeTools tools, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
-        string? preset, string? instructions, string? dcid)
+        CallRecorder records, RecordsStore kept, string? preset, string? instructions, string? dcid, Guid? @continue)
     {
         if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
+            return refusal;
+        if ((await Continuation.AddAsync(settings, @continue, RecordOwner.Of(context), kept, context.RequestAborted)).Refused(out refusal, out settings))
             return refusal;
         if (DataChannelId.Parse(dcid).Refused(out refusal, out var dataChannelId))
             return refusal;
@@ -55,6 +58,8 @@ public static class RealtimeEndpoints
             return Refused(audit, identity, refusal);
         using var reserved = lease;
         var answer = await openAI.CreateCallAsync(offer, SessionConfig.Build(realtime.Value, settings, sessionTools), dataChannelId, context.RequestAborted);
+        if (answer.CallId is { } callId)
+            records.Describe(callId, new CallDescription(RecordOwner.Of(context), "webrtc", realtime.Value.Model, preset, settings.Voice, @continue));
         lease.Keep(answer.CallId);
         audit.CallStarted(answer.CallId, identity);
         if (answer.CallId is { } id)

@@ -75,8 +75,19 @@ function withChoice(url: string, choice: SessionChoice): string {
   const query = new URLSearchParams();
   if (choice.preset !== '') query.set('preset', choice.preset);
   if (choice.instructions.trim() !== '') query.set('instructions', choice.instructions.trim());
+  const continued = continuedConversation();
+  if (continued !== null) query.set('continue', continued);
   const text = query.toString();
   return text === '' ? url : `${url}?${text}`;
+}
+
+/**
+ * "Continue this conversation" opens this page with the kept conversation's id: the server adds its
+ * last turns from the record, so only the id is sent, never the turns themselves.
+ */
+function continuedConversation(): string | null {
+  const id = new URLSearchParams(window.location.search).get('continue');
+  return id !== null && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? id : null;
 }
 
 /** OpenAI learns the pre-negotiated channel's id from the `dcid` query parameter of the call. */

@@ -111,8 +111,9 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
                     return;
                 continue;
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or WebSocketException or HttpRequestException or IOException or UpstreamException)
             {
+                // Disposed mid-connect: whatever the handshake ended with, the controller is done.
                 return;
             }
 
@@ -199,6 +200,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         {
             return;
         }
+        _context.Records.Observe(CallId, _owner, node);
         var type = node?["type"]?.GetValue<string>();
         switch (type)
         {
@@ -393,6 +395,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        _context.Records.Ended(CallId, BudgetSpent ? "budget_spent" : "ended");
         LogClosed(_context.Logger, CallId);
         _stopping.Dispose();
     }

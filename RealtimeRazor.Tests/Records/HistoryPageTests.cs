@@ -1,0 +1,193 @@
+using System.ComponentModel;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeRazor.Tests.Access;
+using RealtimeRazor.Tests.Support;
+using RealtimeRazor.Web.Records;
+
+namespace RealtimeRazor.Tests.Records;
+
+/// <summary>
+/// History as its user meets it, on both providers: the list, search over what was said, the conversation
+/// page in conversation order, exports, delete; Continue gives a new call the server's own context; and
+/// nobody else ever reaches any of it.
+/// </summary>
+public sealed partial class HistoryPageTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    private static void WeatherTool(IServiceCollection services) =>
+        services.AddSingleton(AIFunctionFactory.Create(([Description("City")] string city) => $"Sunny in {city}", "get_weather", "Today's weather in a city."));
+
+    private async Task<TestApp> AppAsync(string provider, Dictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null) =>
+        new(await RecordsApp.SettingsAsync(provider, postgres, extra), services: s =>
+        {
+            WeatherTool(s);
+            services?.Invoke(s);
+        });
+
+    /// <summary>A whole call, hung up: its record is complete.</summary>
+    private static async Task<Guid> RecordCallAsync(TestApp app)
+    {
+        var callId = await RecordsApp.StartCallAsync(app);
+        RecordsApp.EchoToolOutputs(app);
+        await RecordsApp.SpeakAsync(app);
+        await RecordsApp.HandledAsync(app);
+        using (var hangUp = await app.Client.DeleteAsync($"/api/realtime/calls/{callId}"))
+            Assert.Equal(HttpStatusCode.NoContent, hangUp.StatusCode);
+        return (await RecordsApp.RecordedAsync(app.Factory.Services, callId, c => c.EndedAt is not null, "the record")).Id;
+    }
+
+    [GeneratedRegex("<li data-speaker=\"[a-z]+\"><span class=\"speaker\">([^<]*)</span><span class=\"text\">([^<]*)</span></li>")]
+    private static partial Regex Line();
+
+    private static string[] Lines(string html) =>
+        [.. Line().Matches(html).Select(m => WebUtility.HtmlDecode($"{m.Groups[1].Value}: {m.Groups[2].Value}"))];
+
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task History_lists_the_call_finds_it_by_what_was_said_and_shows_every_line_in_order(string provider)
+    {
+        using var app = await AppAsync(provider);
+        var id = await RecordCallAsync(app);
+
+        var history = await app.Client.GetStringAsync("/history");
+        Assert.Contains($"href=\"history/{id}\"", history);
+        Assert.Contains("Conversations are kept for 30 days", history);
+        Assert.Contains("belongs to this browser", history);
+        Assert.Contains($"href=\"history/{id}\"", await app.Client.GetStringAsync("/history?q=thank%20YOU"));
+        Assert.DoesNotContain($"href=\"history/{id}\"", await app.Client.GetStringAsync("/history?q=Paris"));
+        // The user's % is a character, not a pattern.
+        Assert.DoesNotContain($"href=\"history/{id}\"", await app.Client.GetStringAsync("/history?q=%25"));
+
+        var page = await app.Client.GetStringAsync($"/history/{id}");
+        Assert.Equal(
+            [
+                "You: What's the weather in Tokyo?",
+                "Tool: get_weather {\"city\":\"Tokyo\"} → Sunny in Tokyo",
+                "Assistant: It is sunny in Tokyo.",
+                "You: Thank you!",
+                "Assistant: You are welcome, and (interrupted after 1.5 s)",
+            ], Lines(page));
+        Assert.Contains(">350<", page);
+
+        var markdown = await app.Client.GetStringAsync($"/history/{id}?handler=markdown");
+        Assert.True(markdown.IndexOf("**You:** What's the weather in Tokyo?", StringComparison.Ordinal) < markdown.IndexOf("**You:** Thank you!", StringComparison.Ordinal), markdown);
+        var json = JsonNode.Parse(await app.Client.GetStringAsync($"/history/{id}?handler=json"))!;
+        Assert.Equal(["item_text", "item_call", "item_reply", "item_speech", "item_answer"], json["items"]!.AsArray().Select(i => (string)i!["itemId"]!));
+        Assert.Equal("Sunny in Tokyo", (string?)json["items"]![1]!["tool"]!["result"]);
+        Assert.Equal(1500, (int?)json["items"]![4]!["cutAtMs"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Another_browser_sees_none_of_it_and_gets_404_for_the_conversation_its_exports_and_delete(string provider)
+    {
+        using var app = await AppAsync(provider);
+        var id = await RecordCallAsync(app);
+        using var stranger = app.Factory.CreateClient(new() { AllowAutoRedirect = false });
+
+        Assert.DoesNotContain($"history/{id}", await stranger.GetStringAsync("/history"));
+        foreach (var path in new[] { $"/history/{id}", $"/history/{id}?handler=markdown", $"/history/{id}?handler=json" })
+        {
+            using var response = await stranger.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+        var token = Passcodes.AntiforgeryToken(await stranger.GetStringAsync("/history"));
+        using (var delete = await stranger.PostAsync($"/history/{id}?handler=delete", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token })))
+            Assert.Equal(HttpStatusCode.NotFound, delete.StatusCode);
+        // Nor can it continue it: the server refuses before anything reaches OpenAI.
+        using (var continued = await stranger.PostAsync($"/api/realtime/calls?continue={id}", TestApp.Sdp(TestData.Offer)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, continued.StatusCode);
+            Assert.Contains("conversation_not_found", await continued.Content.ReadAsStringAsync());
+        }
+        Assert.Single(app.Fake.Requests("/realtime/calls"));
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Delete_removes_the_conversation_and_a_cross_site_delete_is_refused()
+    {
+        using var app = await AppAsync(RecordsApp.Sqlite);
+        var id = await RecordCallAsync(app);
+        var token = Passcodes.AntiforgeryToken(await app.Client.GetStringAsync($"/history/{id}"));
+        FormUrlEncodedContent Form() => new(new Dictionary<string, string> { ["__RequestVerificationToken"] = token });
+
+        using (var crossSite = new HttpRequestMessage(HttpMethod.Post, $"/history/{id}?handler=delete") { Content = Form() })
+        {
+            crossSite.Headers.Add("Origin", "https://evil.example");
+            crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+            using var refused = await app.Client.SendAsync(crossSite);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
+
+        using (var delete = await app.Client.PostAsync($"/history/{id}?handler=delete", Form()))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, delete.StatusCode);
+            Assert.EndsWith("/history", delete.Headers.Location!.OriginalString);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
+        Assert.Contains("No conversations yet.", await app.Client.GetStringAsync("/history"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Continue_starts_a_call_whose_session_carries_the_last_turns_from_the_servers_record(string provider)
+    {
+        using var app = await AppAsync(provider);
+        var id = await RecordCallAsync(app);
+
+        using (var continued = await app.Client.PostAsync($"/api/realtime/calls?continue={id}", TestApp.Sdp(TestData.Offer)))
+            Assert.Equal(HttpStatusCode.Created, continued.StatusCode);
+
+        var sent = await app.UpstreamRequestsAsync("/realtime/calls", 2);
+        var fields = await Multipart.ReadFieldsAsync(sent[1].RequestMessage!.Headers!["Content-Type"].First(), sent[1].RequestMessage!.Body!);
+        var instructions = (string)JsonNode.Parse(fields["session"])!["instructions"]!;
+        Assert.StartsWith(app.Realtime.Instructions, instructions, StringComparison.Ordinal);
+        var context = instructions[app.Realtime.Instructions.Length..];
+        Assert.Contains("User: What's the weather in Tokyo?", context);
+        Assert.True(context.IndexOf("Assistant: It is sunny in Tokyo.", StringComparison.Ordinal) < context.IndexOf("User: Thank you!", StringComparison.Ordinal), context);
+        // The first call's session had none of it.
+        var first = await Multipart.ReadFieldsAsync(sent[0].RequestMessage!.Headers!["Content-Type"].First(), sent[0].RequestMessage!.Body!);
+        Assert.DoesNotContain("Tokyo", first["session"]);
+    }
+
+    [Fact]
+    public async Task The_retention_sweep_deletes_conversations_older_than_RetainDays_and_keeps_younger_ones()
+    {
+        var clock = new ManualClock();
+        using var app = await AppAsync(RecordsApp.Sqlite, new() { ["Records:RetainDays"] = "7" }, services => services.AddSingleton<TimeProvider>(clock));
+        var id = await RecordCallAsync(app);
+        var sweep = app.Factory.Services.GetRequiredService<RetentionSweep>();
+        Assert.Contains("Conversations are kept for 7 days", await app.Client.GetStringAsync("/history"));
+
+        clock.Advance(TimeSpan.FromDays(6.9));
+        Assert.Equal(0, await sweep.SweepAsync(CancellationToken.None));
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
+
+        clock.Advance(TimeSpan.FromDays(0.2));
+        Assert.Equal(1, await sweep.SweepAsync(CancellationToken.None));
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Records:RetainDays", "0", "Records:RetainDays")]
+    [InlineData("Records:Provider", "PostgreSQL", "ConnectionStrings:Records")]
+    [InlineData("Records:Provider", "Oracle", "Records:Provider")]
+    [InlineData("Records:QueueCapacity", "5", "Records:QueueCapacity")]
+    public void A_bad_records_setting_stops_startup_naming_the_key(string key, string value, string named)
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateEmptyBuilder(new());
+        Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder.Configuration, new Dictionary<string, string?> { [key] = value });
+        builder.AddRecords();
+        using var services = builder.Services.BuildServiceProvider();
+        var failure = Record.Exception(() => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RecordsOptions>>().Value);
+        Assert.NotNull(failure);
+        Assert.True(Web.Hosting.StartupFailure.IsConfigurationError(failure), failure.ToString());
+        Assert.Contains(named, Web.Hosting.StartupFailure.Describe(failure));
+    }
+}
