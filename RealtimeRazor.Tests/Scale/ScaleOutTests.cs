@@ -231,6 +231,9 @@ public sealed class ScaleOutTests : IAsyncLifetime
                 using var ready = await b.Http.GetAsync("/readyz");
                 return ready.StatusCode == HttpStatusCode.OK;
             }, "readyz to report Redis back", TimeSpan.FromSeconds(30));
+            // The owning instance's reaper registers the live call again on its next pass once its own connection is back.
+            await Await.UntilAsync(() => apps[0].Output.Contains("registered it again", StringComparison.Ordinal),
+                "instance A to register its live call again", TimeSpan.FromSeconds(30));
             using var started = await b.StartCallAsync();
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
             // The live call was registered again: it still counts against the cap and can be hung up from the other instance.
