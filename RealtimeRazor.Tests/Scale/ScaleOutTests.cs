@@ -231,9 +231,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
                 using var ready = await b.Http.GetAsync("/readyz");
                 return ready.StatusCode == HttpStatusCode.OK;
             }, "readyz to report Redis back", TimeSpan.FromSeconds(30));
+            // The instance running the live call registers it again on its next sweep once it is reconnected.
+            await Await.UntilAsync(() => redis.ExistsAsync($"realtime-razor:call:{callId}"), "the live call to be registered again", TimeSpan.FromSeconds(30));
             using var started = await b.StartCallAsync();
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
-            // The live call was registered again: it still counts against the cap and can be hung up from the other instance.
+            // It still counts against the cap and can be hung up from the other instance.
             using var capped = await b.StartCallAsync();
             await Problem.AssertAsync(capped, HttpStatusCode.TooManyRequests, "too_many_sessions");
             using var hungUp = await b.SendAsync(HttpMethod.Delete, location);
