@@ -23,12 +23,19 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var app in apps)
-            await app.DisposeAsync();
-        await redis.DisposeAsync();
-        fake.Dispose();
-        foreach (var home in homes)
-            Directory.Delete(home, recursive: true);
+        try
+        {
+            foreach (var app in apps)
+                await app.DisposeAsync();
+        }
+        finally
+        {
+            // Whatever happened to the apps, no redis-server outlives the test.
+            await redis.DisposeAsync();
+            fake.Dispose();
+            foreach (var home in homes)
+                Directory.Delete(home, recursive: true);
+        }
     }
 
     /// <summary>Two instances with the same settings and the same Redis.</summary>
