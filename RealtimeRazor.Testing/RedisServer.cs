@@ -65,25 +65,31 @@ public sealed class RedisServer : IDisposable, IAsyncDisposable
     }
 
     /// <summary>True when the server answers PING with PONG.</summary>
-    public async Task<bool> PingsAsync()
+    public async Task<bool> PingsAsync() => await CommandAsync("PING") is { } reply && reply.StartsWith("+PONG", StringComparison.Ordinal);
+
+    /// <summary>True when <paramref name="key"/> exists (no spaces or line breaks in it).</summary>
+    public async Task<bool> ExistsAsync(string key) => await CommandAsync($"EXISTS {key}") is { } reply && reply.StartsWith(":1", StringComparison.Ordinal);
+
+    /// <summary>One inline command's reply (its first read), or null when the server cannot be reached.</summary>
+    private async Task<string?> CommandAsync(string command)
     {
         try
         {
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Loopback, Port);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray());
-            var buffer = new byte[16];
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"));
+            var buffer = new byte[64];
             var read = await stream.ReadAsync(buffer);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            return Encoding.ASCII.GetString(buffer, 0, read);
         }
         catch (SocketException)
         {
-            return false;
+            return null;
         }
         catch (IOException)
         {
-            return false;
+            return null;
         }
     }
 
