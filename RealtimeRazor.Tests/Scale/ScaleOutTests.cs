@@ -47,6 +47,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
             ["OpenAI__ApiKey"] = FakeOpenAI.ApiKey,
             ["OpenAI__BaseUrl"] = fake.BaseUrl,
             ["Redis__Configuration"] = redis.Configuration,
+            // Several instances share records only on PostgreSQL; these tests are about what Redis shares.
+            ["Records__Enabled"] = "false",
         };
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;

@@ -38,7 +38,8 @@ public sealed class RecordsOptions
 }
 
 /// <summary>Checks what binding cannot, naming the configuration key in each message.</summary>
-public sealed class RecordsOptionsValidator : IValidateOptions<RecordsOptions>
+/// <param name="configuration">Read for <c>Redis:Configuration</c>: several instances cannot share one SQLite file.</param>
+public sealed class RecordsOptionsValidator(IConfiguration configuration) : IValidateOptions<RecordsOptions>
 {
     public ValidateOptionsResult Validate(string? name, RecordsOptions options)
     {
@@ -51,6 +52,9 @@ public sealed class RecordsOptionsValidator : IValidateOptions<RecordsOptions>
             failures.Add("Records:QueueCapacity must be from 100 to 1000000.");
         if (options.Provider == RecordsProvider.Sqlite && (options.DataDirectory.Length == 0 || options.DataDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0))
             failures.Add("Records:DataDirectory must be a directory path.");
+        if (options.Provider == RecordsProvider.Sqlite && !string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]))
+            failures.Add("Records:Provider is Sqlite, but Redis:Configuration is set for several instances, which cannot share one SQLite file: " +
+                         "set Records:Provider to PostgreSQL (and ConnectionStrings:Records), or Records:Enabled to false.");
         if (options.Provider == RecordsProvider.PostgreSQL && options.ConnectionString.Length == 0)
             failures.Add("ConnectionStrings:Records must name the PostgreSQL database when Records:Provider is PostgreSQL.");
         if (options.ConnectionString.Length > 0 && !IsConnectionString(options))

@@ -20,7 +20,7 @@ internal static class SharedLimitsSection
         await using var redis = await RedisServer.StartAsync();
         await using var alone = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay");
         await using var shared = await BenchApp.StartAsync(publishFolder, openAI.BaseUrl, "Relay",
-            new Dictionary<string, string> { ["Redis__Configuration"] = redis.Configuration });
+            new Dictionary<string, string> { ["Redis__Configuration"] = redis.Configuration, ["Records__Enabled"] = "false" });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 
         var times = new Dictionary<string, List<double>> { ["in memory"] = [], ["Redis"] = [] };
