@@ -40,6 +40,7 @@ try
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseResponseCompression();
     app.UseRouting();
+    app.UseWebSockets();
     app.UseAccessControl();
 
     app.MapHealth();

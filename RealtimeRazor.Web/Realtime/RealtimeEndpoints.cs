@@ -33,6 +33,7 @@ public static class RealtimeEndpoints
         api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
         api.MapGet(Calls + "/{id}", CallStatus);
         api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
+        api.MapRealtimeSocket();
         api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
         return app;
     }
