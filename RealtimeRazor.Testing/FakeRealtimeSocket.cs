@@ -115,6 +115,13 @@ public sealed class FakeRealtimeSocket(string pathBase)
             await session.SendAsync(JsonNode.Parse(json)!.AsObject());
     }
 
+    /// <summary>Plays one scripted turn on every open socket now, as if server VAD had heard the user finish (with <see cref="AnswerSpeech"/> off).</summary>
+    public async Task ReplyAsync()
+    {
+        foreach (var session in _open.Values)
+            await TurnAsync(session);
+    }
+
     /// <summary>Closes every socket from OpenAI's side, as the end of a session does.</summary>
     public async Task CloseAllAsync()
     {

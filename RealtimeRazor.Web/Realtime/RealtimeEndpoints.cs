@@ -16,6 +16,9 @@ public static class RealtimeEndpoints
 
     public const string ClientSecretPath = Prefix + ClientSecret;
 
+    /// <summary>Where a page opens a WebSocket call (see <see cref="RealtimeSocket"/>).</summary>
+    public const string SocketPath = Prefix + RealtimeSocket.Path;
+
     private const string Prefix = "/api/realtime";
     private const string Calls = "/calls";
     private const string ClientSecret = "/client-secret";
