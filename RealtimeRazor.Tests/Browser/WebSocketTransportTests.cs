@@ -85,4 +85,25 @@ public sealed partial class WebSocketTransportTests(BrowserFixture browser)
         Assert.Single(voice.OpenAI.Arrivals("/realtime/calls"));
         Assert.Equal(2, voice.OpenAI.RealtimeSocket.Handshakes.Count);
     }
+
+    [Fact]
+    public async Task Through_the_deploy_nginx_config_under_a_sub_path_the_WebSocket_call_upgrades_and_its_worklets_load()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Transports"] = "WebSocket" }, throughNginx: true);
+        var upstream = voice.OpenAI.RealtimeSocket;
+        upstream.AnswerSpeech = false;
+        Assert.Equal("/voice/", new Uri(voice.Page.Url).AbsolutePath);
+
+        await voice.ConnectButton.ClickAsync();
+
+        await Expect(voice.Status).ToHaveTextAsync(FallbackStatus);
+        await Await.UntilAsync(() => upstream.Audio.SpeechMs >= 300, "the user's speech at OpenAI through nginx", TimeSpan.FromSeconds(30));
+        upstream.ReplySeconds = 8;
+        await upstream.ReplyAsync();
+        await Expect(voice.TranscriptLines.Nth(1)).ToContainTextAsync(FakeRealtimeSocket.ReplyTranscript);
+        await voice.WaitForAssistantAudioInPageAsync();
+        await voice.DisconnectButton.ClickAsync();
+        await voice.ExpectTornDownAsync();
+        await Await.UntilAsync(() => upstream.OpenSockets == 0, "OpenAI's socket to close");
+    }
 }
