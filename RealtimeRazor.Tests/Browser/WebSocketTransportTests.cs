@@ -1,4 +1,7 @@
+using System.ComponentModel;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using RealtimeRazor.Web.Realtime.Calls;
@@ -105,5 +108,38 @@ public sealed partial class WebSocketTransportTests(BrowserFixture browser)
         await voice.DisconnectButton.ClickAsync();
         await voice.ExpectTornDownAsync();
         await Await.UntilAsync(() => upstream.OpenSockets == 0, "OpenAI's socket to close");
+    }
+
+    [Fact]
+    public async Task A_function_call_on_the_WebSocket_runs_the_servers_CSharp_tool_and_the_user_sees_it_as_a_Tool_line()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Transports"] = "WebSocket" },
+            services: services => services.AddSingleton(AIFunctionFactory.Create(([Description("City")] string city) => $"Sunny in {city}", "get_weather", "Today's weather in a city.")));
+        var upstream = voice.OpenAI.RealtimeSocket;
+        upstream.AnswerSpeech = false;
+        await voice.ConnectButton.ClickAsync();
+        await Expect(voice.Status).ToHaveTextAsync(FallbackStatus);
+
+        var done = new { id = "item_fc1", type = "function_call", status = "completed", call_id = "call_1", name = "get_weather", arguments = """{"city":"Tokyo"}""" };
+        foreach (var serverEvent in new object[]
+        {
+            new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_user1", type = "message", role = "user", content = new[] { new { type = "input_text", text = "Weather in Tokyo?" } } } },
+            new { type = "conversation.item.added", previous_item_id = "item_user1", item = done with { } },
+            new { type = "response.function_call_arguments.done", item_id = "item_fc1", call_id = "call_1", arguments = done.arguments },
+            new { type = "response.output_item.done", response_id = "resp_1", item = done },
+            new { type = "response.done", response = new { id = "resp_1", status = "completed", output = new[] { done } } },
+        })
+        {
+            await upstream.SendAsync(JsonSerializer.Serialize(serverEvent));
+        }
+
+        // The server's controller answered on OpenAI's socket: the tool's output, then a request to speak it.
+        await Await.UntilAsync(() => upstream.ReceivedOfType("response.create").Count == 1, "the tool's answer at OpenAI");
+        var output = upstream.ReceivedOfType("conversation.item.create").Single().GetProperty("item");
+        Assert.Equal("call_1", output.GetProperty("call_id").GetString());
+        Assert.Equal("Sunny in Tokyo", output.GetProperty("output").GetString());
+        var toolLine = voice.TranscriptLines.Filter(new() { HasText = "get_weather" });
+        await Expect(toolLine).ToHaveAccessibleNameAsync("Tool");
+        await Expect(toolLine).ToContainTextAsync("""get_weather {"city":"Tokyo"} → Sunny in Tokyo""");
     }
 }
