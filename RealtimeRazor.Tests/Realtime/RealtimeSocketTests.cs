@@ -290,7 +290,7 @@ public sealed class RealtimeSocketTests : IDisposable
     }
 
     [Fact]
-    public async Task A_flood_of_appends_while_OpenAI_reads_nothing_is_held_back_not_buffered_and_then_arrives_whole()
+    public async Task A_flood_of_appends_while_OpenAI_reads_nothing_is_held_back_not_buffered_and_the_page_leaving_still_frees_the_call()
     {
         Start();
         using var socket = await OpenAsync();
@@ -314,6 +314,10 @@ public sealed class RealtimeSocketTests : IDisposable
 
         // 1000 appends are 128 MB: a server that buffered them would have taken them all in time.
         Assert.True(accepted < 300, $"the server took {accepted} appends while OpenAI read nothing");
+        // The page is gone (cancelling its send dropped the socket) while OpenAI reads nothing, not even pings: the
+        // server cannot read the page's close behind the held-back appends, but OpenAI's missing pongs end the call
+        // (15 s ping, 15 s wait), and its slot is freed.
+        await Await.UntilAsync(() => _app.Factory.Services.GetRequiredService<CallControllers>().Live == 0, "the call's controller to close", TimeSpan.FromSeconds(60));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace RealtimeRazor.Web.Realtime;
 /// go through bounded queues, so a slow page or a slow upstream holds the other side back instead of growing
 /// this server's memory. Whichever side ends, both sockets close.
 /// </summary>
-public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions options, ILogger logger)
+public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions options, ILogger logger) : IDisposable
 {
     /// <summary>PCM16 mono at this rate, both ways: the WebSocket interface's default format.</summary>
     public const int SampleRate = 24_000;
@@ -32,6 +32,8 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
     private readonly Channel<byte[]> _toBrowser = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueLength) { SingleReader = true });
     private readonly Channel<byte[]> _toUpstream = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueLength) { SingleReader = true, SingleWriter = true });
     private readonly Lock _gate = new();
+    /// <summary>Cancelled when the relay ends: a page event waiting for room upstream is then dropped, not waited on.</summary>
+    private readonly CancellationTokenSource _ended = new();
     private (WebSocketCloseStatus Status, string Reason)? _close;
 
     /// <summary>An upstream event on its way to the page; waits while the page's queue is full.</summary>
@@ -65,8 +67,14 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
             browser.Abort();
         _toUpstream.Writer.TryComplete();
         await reading;
-        await upstream;
+        // What the page sent before it went still goes to OpenAI, unless OpenAI has stopped reading: then
+        // closing the call's controller (next, by the caller) cancels that send, so a stalled upstream
+        // never keeps the call's slot.
+        await Task.WhenAny(upstream, Task.Delay(CloseGrace, CancellationToken.None));
     }
+
+    /// <summary>After the call's controller is closed: nothing of the relay runs any more.</summary>
+    public void Dispose() => _ended.Dispose();
 
     private void End(WebSocketCloseStatus status, string reason)
     {
@@ -77,6 +85,7 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
             _close = (status, reason);
         }
         _toBrowser.Writer.TryComplete();
+        _ended.Cancel();
     }
 
     /// <summary>The page's events, checked one by one: allowed ones go upstream in order, refused ones get an <c>error</c> back.</summary>
@@ -111,11 +120,11 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
                 if (verdict.Refusal is { } refusal)
                 {
                     LogRefused(logger, verdict.Type ?? "(none)");
-                    await _toBrowser.Writer.WriteAsync(refusal);
+                    await _toBrowser.Writer.WriteAsync(refusal, _ended.Token);
                 }
                 else
                 {
-                    await _toUpstream.Writer.WriteAsync(buffer.WrittenSpan.ToArray());
+                    await _toUpstream.Writer.WriteAsync(buffer.WrittenSpan.ToArray(), _ended.Token);
                 }
                 buffer.ResetWrittenCount();
             }

@@ -65,10 +65,20 @@ public static partial class RealtimeSocket
             return Results.Empty;
         }
 
-        using var browser = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = KeepAlive, KeepAliveTimeout = KeepAlive });
+        WebSocket browser;
+        try
+        {
+            browser = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = KeepAlive, KeepAliveTimeout = KeepAlive });
+        }
+        catch
+        {
+            upstream.Dispose();
+            throw;
+        }
+        using var accepted = browser;
         var callId = "ws_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         audit.CallStarted(callId, identity);
-        var relay = new RealtimeRelay(browser, realtime.Value, logger);
+        using var relay = new RealtimeRelay(browser, realtime.Value, logger);
         var controller = controllers.OpenRelay(callId, identity, sessionTools, upstream, relay.ForwardAsync, relay.EndAsync);
         try
         {
