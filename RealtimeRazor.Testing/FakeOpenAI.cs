@@ -63,6 +63,7 @@ public sealed partial class FakeOpenAI : IDisposable
     {
         _pathBase = pathBase;
         Sideband = new FakeSideband(pathBase);
+        RealtimeSocket = new FakeRealtimeSocket(pathBase);
         Delay = delay;
         Certificate = tls ? SelfSignedForLoopback() : null;
         Server = WireMockServer.Start(new WireMockServerSettings
@@ -104,7 +105,7 @@ public sealed partial class FakeOpenAI : IDisposable
                     }
                     _served.Enqueue(new ServedCall(method, path, clock.Elapsed));
                 });
-                Sideband.Use((IApplicationBuilder)app);
+                Sideband.Use((IApplicationBuilder)app, RealtimeSocket);
             },
         });
         Server.Given(Request.Create().WithPath(pathBase + "/realtime/calls").UsingPost()).AtPriority(DefaultPriority)
@@ -137,6 +138,9 @@ public sealed partial class FakeOpenAI : IDisposable
 
     /// <summary>The WebSocket each live call's server joins (see <see cref="FakeSideband"/>).</summary>
     public FakeSideband Sideband { get; }
+
+    /// <summary>OpenAI's Realtime WebSocket interface, which the server opens for a page on the WebSocket transport.</summary>
+    public FakeRealtimeSocket RealtimeSocket { get; }
 
     [System.Text.RegularExpressions.GeneratedRegex("^/realtime/calls/([^/]+)/hangup$")]
     private static partial System.Text.RegularExpressions.Regex HangUpPath();
@@ -254,6 +258,7 @@ public sealed partial class FakeOpenAI : IDisposable
     public void Dispose()
     {
         Sideband.Drop();
+        RealtimeSocket.Drop();
         Server.Stop();
         Certificate?.Dispose();
     }

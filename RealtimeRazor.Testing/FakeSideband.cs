@@ -51,12 +51,15 @@ public sealed class FakeSideband(string pathBase)
     public IReadOnlySet<string> OpenCalls => _open.Values.ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Registered in the fake's pipeline ahead of WireMock.</summary>
-    internal void Use(IApplicationBuilder app)
+    /// <param name="sessions">OpenAI's Realtime WebSocket interface, on the same path: it takes the handshakes that name a model.</param>
+    internal void Use(IApplicationBuilder app, FakeRealtimeSocket sessions)
     {
         app.UseWebSockets();
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path == pathBase + "/realtime" && context.WebSockets.IsWebSocketRequest)
+            if (sessions.Handles(context))
+                await sessions.AcceptAsync(context);
+            else if (context.Request.Path == pathBase + "/realtime" && context.WebSockets.IsWebSocketRequest)
                 await AcceptAsync(context);
             else
                 await next(context);

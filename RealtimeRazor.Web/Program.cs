@@ -45,6 +45,7 @@ try
     app.UseResponseCompression();
     app.UseRouting();
     app.RefuseWhileSharedStateIsDown();
+    app.UseWebSockets();
     app.UseAccessControl();
 
     app.MapHealth();

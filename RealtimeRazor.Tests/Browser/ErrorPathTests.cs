@@ -149,9 +149,10 @@ public sealed class ErrorPathTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task When_no_network_path_can_be_found_the_page_gives_up_with_advice()
+    public async Task With_WebRTC_only_when_no_network_path_can_be_found_the_page_gives_up_with_advice()
     {
-        await using var voice = await VoiceHarness.StartAsync(browser.Browser);
+        // With the WebSocket allowed too, the call would fall back to it instead (WebSocketTransportTests).
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Transports"] = "WebRTC" });
         // OpenAI's answer names a candidate nobody listens on, as when a firewall blocks its media ports.
         voice.OpenAI.AnswerCallsWith(async offer =>
         {

@@ -119,7 +119,9 @@ public static class AccessExtensions
     private static Task RefuseCrossSiteWrites(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || !IsCrossSite(request))
+        // A WebSocket handshake is a GET, but it opens a session: browsers apply no CORS to it, so its Origin is checked here.
+        var opensSocket = request.Headers.Upgrade.Count > 0;
+        if ((!opensSocket && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))) || !IsCrossSite(request))
             return next(context);
         context.RequestServices.GetRequiredService<AuditLog>().RequestRefused(AccessIdentity.Of(context), request.Path, "cross-site request");
         return Refusal.Of(ProblemCode.CrossOrigin).ExecuteAsync(context);

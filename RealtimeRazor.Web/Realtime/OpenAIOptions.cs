@@ -62,6 +62,16 @@ public sealed class OpenAIOptions
     /// <summary>The upstream's name as users and logs see it.</summary>
     public string ProviderName => Provider == UpstreamProvider.Azure ? "Azure OpenAI" : "OpenAI";
 
+    /// <summary>
+    /// The Realtime WebSocket interface for a new session: <c>wss://{host}/v1/realtime?model=…</c> (Azure:
+    /// <c>/openai/v1/realtime?model={deployment}</c>; ws:// for a plain-http upstream).
+    /// </summary>
+    public Uri RealtimeUrl(string model) => new UriBuilder(new Uri(BaseAddress, "realtime"))
+    {
+        Scheme = BaseAddress.Scheme == Uri.UriSchemeHttp ? Uri.UriSchemeWs : Uri.UriSchemeWss,
+        Query = "model=" + Uri.EscapeDataString(model),
+    }.Uri;
+
     /// <summary>The sideband of a live call: <c>wss://{host}/v1/realtime?call_id=…</c> (ws:// for a plain-http upstream).</summary>
     public Uri SidebandUrl(string callId) => new UriBuilder(new Uri(BaseAddress, "realtime"))
     {

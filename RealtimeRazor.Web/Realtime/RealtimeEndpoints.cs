@@ -17,6 +17,9 @@ public static class RealtimeEndpoints
 
     public const string ClientSecretPath = Prefix + ClientSecret;
 
+    /// <summary>Where a page opens a WebSocket call (see <see cref="RealtimeSocket"/>).</summary>
+    public const string SocketPath = Prefix + RealtimeSocket.Path;
+
     private const string Prefix = "/api/realtime";
     private const string Calls = "/calls";
     private const string ClientSecret = "/client-secret";
@@ -34,6 +37,7 @@ public static class RealtimeEndpoints
         api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
         api.MapGet(Calls + "/{id}", CallStatus);
         api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
+        api.MapRealtimeSocket();
         api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
         return app;
     }

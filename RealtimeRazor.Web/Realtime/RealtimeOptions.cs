@@ -45,6 +45,18 @@ public sealed class RealtimeOptions
 
     public NegotiationMode Negotiation { get; set; } = NegotiationMode.Relay;
 
+    public const string WebRtc = "WebRTC";
+    public const string WebSocket = "WebSocket";
+
+    /// <summary>
+    /// How a page's call reaches OpenAI, in the order tried: WebRTC straight to OpenAI, then the WebSocket
+    /// through this server when ICE does not connect within a few seconds (networks that block UDP).
+    /// "WebSocket" alone sends every call through this server; "WebRTC" alone never does.
+    /// </summary>
+    public string Transports { get; set; } = WebRtc + "," + WebSocket;
+
+    public IReadOnlyList<string> TransportList => [.. Transports.Split(',', StringSplitOptions.TrimEntries)];
+
     /// <summary>
     /// Lifetime of a Direct-mode ephemeral secret. The browser uses it at once, and it can start further
     /// sessions until it expires, so it is kept short. Its session slot is held this long until the page

@@ -15,6 +15,9 @@ public sealed partial class RealtimeOptionsValidator : IValidateOptions<Realtime
             failures.Add($"Realtime:TurnDetection must be one of {string.Join(", ", RealtimeOptions.TurnDetectionModes)} (was '{options.TurnDetection}').");
         if (!Enum.IsDefined(options.Negotiation))
             failures.Add("Realtime:Negotiation must be Relay or Direct.");
+        var transports = options.TransportList;
+        if (transports.Count == 0 || transports.Any(name => name is not (RealtimeOptions.WebRtc or RealtimeOptions.WebSocket)) || transports.Distinct().Count() != transports.Count)
+            failures.Add($"Realtime:Transports must list WebRTC and/or WebSocket, comma-separated, each once (was '{options.Transports}').");
         ValidatePresets(options, failures);
         ValidateMcpServers(options, failures);
         if (!string.IsNullOrEmpty(options.PriceModel) && !options.Prices.ContainsKey(options.PriceModel))

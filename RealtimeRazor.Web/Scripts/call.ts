@@ -2,7 +2,7 @@ import type { McpApprovals } from './approvals.js';
 import type { CallStatusWatch } from './call-status.js';
 import type { ConversationControls } from './controls.js';
 import type { DevicePicker } from './devices.js';
-import { SessionError } from './errors.js';
+import { NoPathError, SessionError } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { t } from './i18n.js';
 import type { SessionChoice } from './negotiation.js';
@@ -10,6 +10,8 @@ import type { PageConfig, TurnDetection } from './page-config.js';
 import type { ClientEvent, RealtimeEvent } from './protocol.js';
 import type { SessionInfo } from './session-info.js';
 import type { RealtimeSession } from './session.js';
+import type { SocketSession } from './socket-session.js';
+import type { CallSession, rememberTransport, transportOrder } from './transport.js';
 import type { TimeLimit } from './time-limit.js';
 import type { Transcript, TranscriptEntry } from './transcript.js';
 import type { UsageMeter } from './usage.js';
@@ -19,32 +21,37 @@ import type { Waveform } from './waveform.js';
 const carriedLines = 10;
 
 /**
- * What only a started call runs: WebRTC with its negotiation, the waveforms, and the panel of what OpenAI
+ * What only a started call runs: WebRTC with its negotiation or the WebSocket, the waveforms, and the panel of what OpenAI
  * reports about the session. It is fetched once the page is usable rather than before Connect is enabled,
  * which keeps these requests off a slow network's critical path; a click that comes before it has arrived
  * waits for it.
  */
 interface CallModules {
   readonly RealtimeSession: typeof RealtimeSession;
+  readonly SocketSession: typeof SocketSession;
   readonly Waveform: typeof Waveform;
   readonly SessionInfo: typeof SessionInfo;
   readonly McpApprovals: typeof McpApprovals;
   readonly CallStatusWatch: typeof CallStatusWatch;
+  readonly transportOrder: typeof transportOrder;
+  readonly rememberTransport: typeof rememberTransport;
 }
 
 async function loadCallModules(): Promise<CallModules> {
-  const [session, waveform, info, approvals, status] = await Promise.all([
-    import('./session.js'), import('./waveform.js'), import('./session-info.js'), import('./approvals.js'), import('./call-status.js'),
+  const [session, socket, waveform, info, approvals, status, transport] = await Promise.all([
+    import('./session.js'), import('./socket-session.js'), import('./waveform.js'), import('./session-info.js'), import('./approvals.js'), import('./call-status.js'),
+    import('./transport.js'),
   ]);
   return {
-    RealtimeSession: session.RealtimeSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo,
+    RealtimeSession: session.RealtimeSession, SocketSession: socket.SocketSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo,
     McpApprovals: approvals.McpApprovals, CallStatusWatch: status.CallStatusWatch,
+    transportOrder: transport.transportOrder, rememberTransport: transport.rememberTransport,
   };
 }
 
 /** A call that has started, with what it was started with. */
 interface Started {
-  readonly session: RealtimeSession;
+  readonly session: CallSession;
   readonly modules: CallModules;
   readonly parts: CallParts;
   /** The earlier turns a Reconnect carries into the new session. */
@@ -93,7 +100,7 @@ class CallWaveforms {
   readonly #assistant: Waveform | null;
   readonly #waveform: typeof Waveform;
 
-  constructor(elements: CallElements, context: AudioContext, session: RealtimeSession, waveform: typeof Waveform) {
+  constructor(elements: CallElements, context: AudioContext, session: CallSession, waveform: typeof Waveform) {
     this.#canvas = elements.micCanvas;
     this.#context = context;
     this.#waveform = waveform;
@@ -116,7 +123,7 @@ class CallWaveforms {
 type CallState =
   | { readonly kind: 'idle'; readonly resumable: boolean }
   | { readonly kind: 'connecting'; readonly abort: AbortController; readonly audio: AudioContext }
-  | { readonly kind: 'connected'; readonly session: RealtimeSession; readonly audio: AudioContext; readonly waveforms: CallWaveforms }
+  | { readonly kind: 'connected'; readonly session: CallSession; readonly audio: AudioContext; readonly waveforms: CallWaveforms }
   | { readonly kind: 'disconnecting' }
   | { readonly kind: 'failed' };
 
@@ -192,12 +199,28 @@ export class Call {
       this.#approvals.clear();
       this.#status ??= new modules.CallStatusWatch(this.#elements, (count) => this.#parts?.usage.showServerCount(count));
       this.#status.clear();
-      return { modules, parts, carried, session: await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, {
-        onEvent: (event) => this.#onEvent(event),
-        onSent: (event) => this.#onSent(event),
-        onRecoverableError: (message) => this.showError(message),
-        onEnded: (message) => void this.#fail(message, true),
-      }, abort.signal, { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed }) };
+      const callbacks = {
+        onEvent: (event: RealtimeEvent) => this.#onEvent(event),
+        onSent: (event: ClientEvent) => this.#onSent(event),
+        onRecoverableError: (message: string) => this.showError(message),
+        onEnded: (message: string) => void this.#fail(message, true),
+      };
+      const microphone = { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed };
+      // WebRTC first where allowed; when ICE cannot connect (UDP blocked), the WebSocket through this server.
+      const order = modules.transportOrder(this.#config.transports);
+      for (const [index, transport] of order.entries()) {
+        const fallbackFollows = index < order.length - 1;
+        try {
+          const session = transport === 'WebRTC'
+            ? await modules.RealtimeSession.start(this.#config, choice, this.#elements.audio, callbacks, abort.signal, microphone, fallbackFollows)
+            : await modules.SocketSession.start(this.#config, choice, this.#elements.audio, callbacks, abort.signal, microphone);
+          modules.rememberTransport(transport);
+          return { modules, parts, carried, session };
+        } catch (error) {
+          if (!(error instanceof NoPathError) || !fallbackFollows || abort.signal.aborted) throw error;
+        }
+      }
+      throw new SessionError(t('err.connect'));
     };
     // Started before anything else in the click: its offer is what OpenAI's round trip waits for. The call's
     // modules and the page's parts have long arrived by a user's first click; one that beats them starts the
@@ -301,7 +324,7 @@ export class Call {
     const { connect, reconnect, status, preset, instructions } = this.#elements;
     const state = this.#state;
     const available = this.#config.available;
-    status.textContent = t(`status.${state.kind}`);
+    status.textContent = state.kind === 'connected' && state.session.transport === 'WebSocket' ? t('status.connectedWebSocket') : t(`status.${state.kind}`);
     status.dataset['state'] = state.kind;
     connect.textContent = t(state.kind === 'connected' ? 'disconnect' : 'connect');
     connect.disabled = !available || state.kind === 'connecting' || state.kind === 'disconnecting' || state.kind === 'failed';
@@ -319,7 +342,7 @@ export class Call {
 }
 
 /** Earlier turns as conversation items; they keep their ids, so OpenAI's echoes land on the lines already shown. */
-function carryOver(session: RealtimeSession, entries: readonly TranscriptEntry[]): void {
+function carryOver(session: CallSession, entries: readonly TranscriptEntry[]): void {
   for (const entry of entries) {
     const type = entry.speaker === 'user' ? 'input_text' : 'output_text';
     session.send({ type: 'conversation.item.create', item: { id: entry.itemId, type: 'message', role: entry.speaker, content: [{ type, text: entry.text }] } });

@@ -1,7 +1,7 @@
 import { t } from './i18n.js';
 import type { TurnDetection } from './page-config.js';
 import { is, type RealtimeEvent } from './protocol.js';
-import type { RealtimeSession } from './session.js';
+import type { CallSession } from './transport.js';
 import type { Transcript } from './transcript.js';
 
 export interface ControlElements {
@@ -32,7 +32,7 @@ function ownsSpace(target: EventTarget | null, hold: HTMLElement): boolean {
 export class ConversationControls {
   readonly #elements: ControlElements;
   readonly #transcript: Transcript;
-  #session: RealtimeSession | null = null;
+  #session: CallSession | null = null;
   /** The session's configured turn detection, restored when push-to-talk is switched off. */
   #turnDetection: TurnDetection = null;
   #muted = false;
@@ -87,7 +87,7 @@ export class ConversationControls {
     this.#render();
   }
 
-  attach(session: RealtimeSession): void {
+  attach(session: CallSession): void {
     this.#session = session;
     if (this.#elements.pushToTalk.checked && this.#turnDetection !== null) this.#sendTurnDetection(null);
     this.#render();
@@ -149,9 +149,7 @@ export class ConversationControls {
 
   #interrupt(): void {
     if (this.#session === null || !this.#assistantSpeaking) return;
-    // Cancel stops generation; clearing the buffer stops what WebRTC has already queued for playback.
-    this.#session.send({ type: 'response.cancel' });
-    this.#session.send({ type: 'output_audio_buffer.clear' });
+    this.#session.interrupt();
     if (this.#replyItem !== null) this.#transcript.markInterrupted(this.#replyItem);
     this.#assistantSpeaking = false;
     this.#render();

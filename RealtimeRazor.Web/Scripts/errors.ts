@@ -2,3 +2,6 @@
 export class SessionError extends Error {
   override readonly name = 'SessionError';
 }
+
+/** No media path could be set up (ICE never connected): another transport may still get through. */
+export class NoPathError extends SessionError {}

@@ -9,7 +9,7 @@ const keys = [
   'connect', 'disconnect', 'mute', 'unmute', 'you', 'assistant', 'transcript', 'interrupted',
   'tool', 'toolFailed', 'toolsUnavailable',
   'noSpeech', 'transcriptionUnavailable', 'copied', 'copyFailed', 'costUnknown', 'timeLeft', 'microphoneN', 'speakerN',
-  'status.idle', 'status.connecting', 'status.connected', 'status.disconnecting', 'status.failed',
+  'status.idle', 'status.connecting', 'status.connected', 'status.connectedWebSocket', 'status.disconnecting', 'status.failed',
   'user.quiet', 'user.speaking', 'user.muted', 'assistant.quiet', 'assistant.speaking',
   'err.connect', 'err.timeLimit', 'err.closed', 'err.lost', 'err.expired', 'err.openAI', 'err.noPath', 'err.cancelled',
   'err.noMediaDevices', 'err.micDenied', 'err.noMic', 'err.micBusy', 'err.micOther', 'err.switchMic', 'err.switchSpeaker',

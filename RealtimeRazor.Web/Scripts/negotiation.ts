@@ -71,7 +71,7 @@ async function reportCall(config: PageConfig, slot: string, callId: string): Pro
 }
 
 /** Only non-empty choices are sent, so a page without presets makes the same requests as before. */
-function withChoice(url: string, choice: SessionChoice): string {
+export function withChoice(url: string, choice: SessionChoice): string {
   const query = new URLSearchParams();
   if (choice.preset !== '') query.set('preset', choice.preset);
   if (choice.instructions.trim() !== '') query.set('instructions', choice.instructions.trim());

@@ -4,6 +4,8 @@
  * what is missing, not later as `undefined` somewhere in a call.
  */
 
+import { transportNames, type TransportName } from './transport.js';
+
 export type Negotiation = 'Relay' | 'Direct';
 
 export interface Price {
@@ -29,6 +31,10 @@ export interface PageConfig {
   /** This server's Relay endpoint; call ids are appended to it to report (Direct) and hang up a call. */
   readonly callsUrl: string;
   readonly clientSecretUrl: string;
+  /** Where a WebSocket call opens its socket to this server. */
+  readonly socketUrl: string;
+  /** The transports a call may use, in the order tried (Realtime:Transports). */
+  readonly transports: readonly TransportName[];
   /** WARP: `oai-events` is created with a fixed id that the offer names, instead of opened in-band. */
   readonly preNegotiatedChannel: boolean;
   readonly maxSessionSeconds: number;
@@ -60,6 +66,13 @@ function text(value: unknown, what: string): string {
 function negotiationFrom(value: string | undefined): Negotiation {
   if (value === 'Relay' || value === 'Direct') return value;
   throw new PageConfigError(`data-negotiation is '${value ?? ''}'`);
+}
+
+function transportsFrom(value: string | undefined): readonly TransportName[] {
+  const names = (value ?? '').split(',');
+  const transports = names.filter((name): name is TransportName => (transportNames as readonly string[]).includes(name));
+  if (transports.length === 0 || transports.length !== names.length) throw new PageConfigError(`data-transports is '${value ?? ''}'`);
+  return transports;
 }
 
 function secondsFrom(value: string | undefined): number {
@@ -109,6 +122,8 @@ function read(): PageConfig {
     negotiation: negotiationFrom(dataset['negotiation']),
     callsUrl: text(dataset['callsUrl'], 'data-calls-url'),
     clientSecretUrl: text(dataset['clientSecretUrl'], 'data-client-secret-url'),
+    socketUrl: text(dataset['socketUrl'], 'data-socket-url'),
+    transports: transportsFrom(dataset['transports']),
     preNegotiatedChannel: dataset['preNegotiatedChannel'] === 'true',
     maxSessionSeconds: secondsFrom(dataset['maxSessionSeconds']),
     // On Connect itself, which is rendered disabled until this script has run.

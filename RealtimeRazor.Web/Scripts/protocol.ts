@@ -128,6 +128,8 @@ export interface ClientEvents {
   'response.create': object;
   'response.cancel': object;
   'output_audio_buffer.clear': object;
+  /** WebSocket transport: what the user heard of an interrupted reply (WebRTC's OpenAI works this out itself). */
+  'conversation.item.truncate': { item_id: string; content_index: number; audio_end_ms: number };
 }
 
 export type ClientEvent = { [T in keyof ClientEvents]: { readonly type: T } & Readonly<ClientEvents[T]> }[keyof ClientEvents];

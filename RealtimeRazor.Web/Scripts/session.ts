@@ -1,10 +1,13 @@
-import { SessionError } from './errors.js';
+import { NoPathError, SessionError } from './errors.js';
 import { t } from './i18n.js';
 import { negotiate, negotiatedChannelId, type SessionChoice } from './negotiation.js';
 import type { PageConfig } from './page-config.js';
 import { is, parseEvent, type ClientEvent, type RealtimeEvent } from './protocol.js';
+import type { CallSession } from './transport.js';
 
 const connectTimeoutMs = 15_000;
+/** With the WebSocket to fall back on, a user waits this long, not the full timeout, for ICE to connect. */
+const fallbackAfterMs = 5_000;
 
 export interface SessionCallbacks {
   /** Every event from OpenAI, in arrival order. */
@@ -25,7 +28,8 @@ export interface MicrophoneChoice {
 }
 
 /** One live WebRTC session with OpenAI: microphone out, assistant audio in, events on `oai-events`. */
-export class RealtimeSession {
+export class RealtimeSession implements CallSession {
+  readonly transport = 'WebRTC';
   readonly #pc = new RTCPeerConnection();
   // Audio first, then the channel: the order of OpenAI's own examples. The track joins when the device opens.
   readonly #sender = this.#pc.addTransceiver('audio', { direction: 'sendrecv' }).sender;
@@ -47,10 +51,11 @@ export class RealtimeSession {
   /** Connects, or cleans up everything it started and throws a SessionError worded for the user. */
   static async start(
     config: PageConfig, choice: SessionChoice, audio: HTMLAudioElement, callbacks: SessionCallbacks, signal: AbortSignal, microphone: MicrophoneChoice,
+    fallbackFollows = false,
   ): Promise<RealtimeSession> {
     const session = new RealtimeSession(config, audio, callbacks);
     try {
-      await session.#connect(config, choice, microphone, signal);
+      await session.#connect(config, choice, microphone, signal, fallbackFollows ? fallbackAfterMs : connectTimeoutMs);
       return session;
     } catch (error) {
       await session.close();
@@ -108,6 +113,12 @@ export class RealtimeSession {
     this.#callbacks.onSent(event);
   }
 
+  /** Cancel stops generation; clearing the buffer stops what WebRTC has already queued for playback. */
+  interrupt(): void {
+    this.send({ type: 'response.cancel' });
+    this.send({ type: 'output_audio_buffer.clear' });
+  }
+
   /** Stops the microphone, closes the connection and hangs the call up. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -125,7 +136,7 @@ export class RealtimeSession {
     }
   }
 
-  async #connect(config: PageConfig, choice: SessionChoice, microphone: MicrophoneChoice, signal: AbortSignal): Promise<void> {
+  async #connect(config: PageConfig, choice: SessionChoice, microphone: MicrophoneChoice, signal: AbortSignal, timeoutMs: number): Promise<void> {
     this.#pc.addEventListener('track', (event) => {
       this.#remote = event.streams[0] ?? new MediaStream([event.track]);
       this.#audio.srcObject = this.#remote;
@@ -150,7 +161,7 @@ export class RealtimeSession {
     await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer });
     // After an early offer a failing microphone still ends the attempt; start() then hangs the call up.
     await opened;
-    await this.#opened();
+    await this.#opened(timeoutMs);
     // A call the server refuses to count (Direct mode: its slot lapsed) is not kept.
     await hangUpUrl;
     this.#live = true;
@@ -175,11 +186,11 @@ export class RealtimeSession {
     return offer.sdp ?? '';
   }
 
-  #opened(): Promise<void> {
+  #opened(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const fail = (): void => {
         cleanup();
-        reject(new SessionError(t('err.noPath')));
+        reject(new NoPathError(t('err.noPath')));
       };
       const check = (): void => {
         if (this.#channel.readyState === 'open') {
@@ -189,7 +200,7 @@ export class RealtimeSession {
           fail();
         }
       };
-      const timer = setTimeout(fail, connectTimeoutMs);
+      const timer = setTimeout(fail, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
         this.#channel.removeEventListener('open', check);
@@ -223,7 +234,8 @@ export class RealtimeSession {
   }
 }
 
-async function requestMicrophone(deviceId: string): Promise<MediaStream> {
+/** The microphone with the browser's echo cancellation on: the assistant must not hear itself. */
+export async function requestMicrophone(deviceId: string): Promise<MediaStream> {
   if (navigator.mediaDevices?.getUserMedia === undefined) {
     throw new SessionError(t('err.noMediaDevices'));
   }

@@ -10,9 +10,12 @@ using RealtimeRazor.Web.Realtime.Tools;
 namespace RealtimeRazor.Web.Realtime.Calls;
 
 /// <summary>
-/// The server's half of one live call: it holds the sideband (OpenAI's WebSocket onto the call, opened with
-/// the server key), answers the model's function calls with the session's tools, and ends the call when a
-/// tool asks to. Owned by the call's slot in <see cref="SessionRegistry"/>: disposing it closes everything it opened.
+/// The server's half of one live call: it hears the call's server events, answers the model's function calls
+/// with the session's tools, counts usage against the budgets, and ends the call when a tool asks to. Its
+/// events come from one of two sockets: the sideband it opens itself onto a WebRTC call (OpenAI's WebSocket
+/// onto the call, opened with the server key), or the upstream socket of a WebSocket call, whose events it
+/// also hands on to the browser (see <see cref="RealtimeRelay"/>). Owned by the call's slot (WebRTC) or its
+/// relay (WebSocket): disposing it closes everything it opened.
 /// </summary>
 public sealed partial class CallController : ICallControl, IAsyncDisposable
 {
@@ -32,6 +35,8 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     private readonly IServiceProvider _toolServices;
     private readonly ToolInvoker _invoker;
     private ClientWebSocket? _socket;
+    /// <summary>WebSocket calls: the upstream socket the relay opened, and where each of its events goes on to the browser.</summary>
+    private readonly (ClientWebSocket Upstream, Func<ReadOnlyMemory<byte>, ValueTask> Forward)? _relay;
     private Task _run = Task.CompletedTask;
     private HangUpStage _hangUp = HangUpStage.None;
     private int _disposed;
@@ -39,8 +44,11 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     private enum HangUpStage { None, AfterNextReply, AfterPlayback, Done }
 
     /// <param name="end">Ends the call's slot; true also hangs the call up at OpenAI.</param>
-    internal CallController(string callId, string owner, IReadOnlyList<AIFunction> tools, CallControllerContext context, Func<bool, Task> end)
+    /// <param name="relay">A WebSocket call's upstream socket and its way on to the browser; null for a WebRTC call's sideband.</param>
+    internal CallController(string callId, string owner, IReadOnlyList<AIFunction> tools, CallControllerContext context, Func<bool, Task> end,
+        (ClientWebSocket Upstream, Func<ReadOnlyMemory<byte>, ValueTask> Forward)? relay = null)
     {
+        _relay = relay;
         CallId = callId;
         _owner = owner;
         _tools = tools;
@@ -72,7 +80,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     /// <summary>How many times the sideband has been opened (the first time included).</summary>
     public int Connections { get; private set; }
 
-    internal void Start() => _run = Task.Run(() => RunAsync(_stopping.Token));
+    internal void Start() => _run = Task.Run(() => _relay is { } relay ? RelayAsync(relay.Upstream, _stopping.Token) : RunAsync(_stopping.Token));
 
     public void HangUpAfterReply()
     {
@@ -140,6 +148,25 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A WebSocket call lives exactly as long as its one upstream socket: it is never reopened (a new socket
+    /// would be a new, empty session), and its end, whichever side closed, ends the call.
+    /// </summary>
+    private async Task RelayAsync(ClientWebSocket upstream, CancellationToken stopping)
+    {
+        _socket = upstream;
+        Connections = 1;
+        State = SidebandState.Open;
+        var closedByOpenAI = await ReceiveAsync(upstream, stopping);
+        if (stopping.IsCancellationRequested)
+            return;
+        if (closedByOpenAI)
+            LogClosedByOpenAI(_context.Logger, CallId, upstream.CloseStatus);
+        else
+            LogDropped(_context.Logger, CallId);
+        _ = EndAsync(hangUp: false);
+    }
+
     private static TimeSpan Backoff(int failures) => TimeSpan.FromMilliseconds(Math.Min(5_000, 250 * Math.Pow(2, Math.Min(failures - 1, 5))));
 
     private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
@@ -179,7 +206,11 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
                 if (!result.EndOfMessage)
                     continue;
                 if (result.MessageType == WebSocketMessageType.Text)
+                {
                     OnEvent(buffer.WrittenMemory);
+                    if (_relay is { } relay)
+                        await relay.Forward(buffer.WrittenMemory);
+                }
                 buffer.ResetWrittenCount();
             }
         }
@@ -189,8 +220,12 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         }
     }
 
+    /// <summary>Every server event of the call, on either transport, in arrival order.</summary>
     private void OnEvent(ReadOnlyMemory<byte> message)
     {
+        // Most of a WebSocket call's events are audio: what this method acts on is told by the type alone.
+        if (!Handled.Contains(TypeOf(message.Span) ?? string.Empty))
+            return;
         JsonNode? node;
         try
         {
@@ -227,6 +262,39 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             case "error":
                 LogOpenAIError(_context.Logger, CallId, node!["error"]?["code"]?.GetValue<string>());
                 break;
+        }
+    }
+
+    /// <summary>What this controller acts on, and what the call's record keeps (<see cref="Records.CallRecorder"/>).</summary>
+    private static readonly HashSet<string> Handled = new(StringComparer.Ordinal)
+    {
+        "response.output_item.done", "response.done", "output_audio_buffer.stopped", "error",
+        "conversation.item.added", "conversation.item.done", "response.output_audio_transcript.done",
+        "conversation.item.input_audio_transcription.completed", "conversation.item.truncated", "response.function_call_arguments.done",
+    };
+
+    /// <summary>The event's top-level <c>type</c>, read without building the document (null when there is none, or it is not JSON).</summary>
+    internal static string? TypeOf(ReadOnlySpan<byte> message)
+    {
+        var reader = new Utf8JsonReader(message);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("type"u8);
+                if (!reader.Read())
+                    return null;
+                if (isType)
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+            }
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
@@ -306,9 +374,11 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(JsonObject clientEvent)
+    private Task SendAsync(JsonObject clientEvent) => SendAsync(Encoding.UTF8.GetBytes(clientEvent.ToJsonString()));
+
+    /// <summary>One client event upstream; the relay sends the browser's through here too, so the controller's never interleave with them.</summary>
+    internal async Task SendAsync(ReadOnlyMemory<byte> bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(clientEvent.ToJsonString());
         await _sendLock.WaitAsync(_stopping.Token);
         try
         {
@@ -395,6 +465,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        _relay?.Upstream.Dispose();
         _context.Records.Ended(CallId, BudgetSpent ? "budget_spent" : "ended");
         LogClosed(_context.Logger, CallId);
         _stopping.Dispose();

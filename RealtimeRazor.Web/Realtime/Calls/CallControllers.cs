@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.WebSockets;
 using Microsoft.Extensions.AI;
 
 namespace RealtimeRazor.Web.Realtime.Calls;
@@ -27,12 +28,28 @@ public sealed class CallControllers(CallControllerContext context, IServiceScope
         return controller;
     }
 
+    /// <summary>
+    /// A WebSocket call's controller: it reads <paramref name="upstream"/> (already open, configured by the relay)
+    /// and hands each event on through <paramref name="forward"/> after acting on it.
+    /// </summary>
+    /// <param name="end">Ends the call (the upstream closed, a tool hung up, the budget ran out); it must not wait for the controller.</param>
+    public CallController OpenRelay(string callId, string owner, IReadOnlyList<AIFunction> tools, ClientWebSocket upstream, Func<ReadOnlyMemory<byte>, ValueTask> forward, Func<Task> end)
+    {
+        var controller = new CallController(callId, owner, tools, context, _ => end(), (upstream, forward));
+        _live[controller] = 0;
+        controller.Start();
+        return controller;
+    }
+
     /// <summary>Closes a controller whose call has ended; never throws, never blocks the caller.</summary>
-    public void Close(CallController controller) => _ = Task.Run(async () =>
+    public void Close(CallController controller) => _ = Task.Run(() => CloseAsync(controller));
+
+    /// <summary>Closes a controller and waits until its socket is closed; never throws.</summary>
+    public async Task CloseAsync(CallController controller)
     {
         await controller.DisposeAsync();
         _live.TryRemove(controller, out _);
-    });
+    }
 
     /// <summary>The server is stopping: no sideband is left open behind it (the calls themselves go on at OpenAI).</summary>
     public async ValueTask DisposeAsync()
