@@ -43,6 +43,8 @@ public static partial class RealtimeSocket
             return refusal;
 
         var identity = AccessIdentity.Of(context);
+        // Before the upgrade: in Open mode it may set the browser's identity cookie, which needs the response's headers.
+        var recordOwner = RecordOwner.Of(context);
         var sessionTools = tools.For(settings.Tools);
         // The slot is held (never kept) for as long as the socket lives: disposing the lease frees it at once.
         if (sessions.Reserve(identity, sessions.MaxSessionLength, sessionTools).Refused(out refusal, out var lease))
@@ -80,7 +82,7 @@ public static partial class RealtimeSocket
         using var accepted = browser;
         var callId = "ws_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         audit.CallStarted(callId, identity);
-        records.Describe(callId, new CallDescription(RecordOwner.Of(context), "websocket", realtime.Value.Model, preset, settings.Voice));
+        records.Describe(callId, new CallDescription(recordOwner, "websocket", realtime.Value.Model, preset, settings.Voice));
         using var relay = new RealtimeRelay(browser, realtime.Value, logger);
         var controller = controllers.OpenRelay(callId, identity, sessionTools, upstream, relay.ForwardAsync, relay.EndAsync);
         try
