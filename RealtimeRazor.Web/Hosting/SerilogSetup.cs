@@ -48,6 +48,8 @@ public static class SerilogSetup
                 // The HTTP client logs every upstream call twice at Information; the request log already has it.
                 .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                // EF Core logs every SQL command it runs for the records at Information: noise at the records' rate.
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
                 // Program reports a refused start in one line naming the key; the host's own report of
                 // the same failure would add a stack trace.
                 .Filter.ByExcluding(IsHostReportOfConfigurationError)

@@ -4,9 +4,13 @@
  * what is missing, not later as `undefined` somewhere in a call.
  */
 
-import { transportNames, type TransportName } from './transport.js';
 
 export type Negotiation = 'Relay' | 'Direct';
+
+/** The two ways a call reaches OpenAI (transport.ts runs the choice). Defined here: Connect needs the configuration before transport.ts loads. */
+export type TransportName = 'WebRTC' | 'WebSocket';
+
+export const transportNames: readonly TransportName[] = ['WebRTC', 'WebSocket'];
 
 export interface Price {
   /** USD per one million tokens. */

@@ -1,12 +1,8 @@
 /** The two ways a call reaches OpenAI, and which one this tab tries first. */
 import type { MicrophoneChoice, SessionCallbacks } from './session.js';
 import type { SessionChoice } from './negotiation.js';
-import type { PageConfig } from './page-config.js';
+import type { PageConfig, TransportName } from './page-config.js';
 import type { ClientEvent } from './protocol.js';
-
-export type TransportName = 'WebRTC' | 'WebSocket';
-
-export const transportNames: readonly TransportName[] = ['WebRTC', 'WebSocket'];
 
 /** A live call on either transport: the rest of the page never asks which. */
 export interface CallSession {
