@@ -21,6 +21,8 @@ public sealed class StartupFailureTests
     [InlineData("Access__Mode", "ProxyHeader", "Access:ProxyHeader:TrustedProxies", "Development")]
     [InlineData("Access__Mode", "Open", "AllowedHosts", "Production")]
     [InlineData("ReverseProxy__PathBase", "//evil.example", "ReverseProxy:PathBase", "Development")]
+    // Several instances (Redis) cannot share the default records store, one SQLite file.
+    [InlineData("Redis__Configuration", "127.0.0.1:9", "Records:Provider is Sqlite, but Redis:Configuration is set", "Development")]
     public async Task A_bad_value_stops_startup_naming_the_key(string variable, string value, string key, string environment)
     {
         using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>

@@ -43,20 +43,4 @@ public sealed class RedisConfigurationTests
         Assert.NotEqual(0, app.ExitCode);
         Assert.Contains("DataProtection:KeysDirectory and Redis:Configuration are both set", app.Output, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public async Task Several_instances_on_one_SQLite_file_are_refused_at_startup_naming_the_keys()
-    {
-        using var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>
-        {
-            ["Redis__Configuration"] = "127.0.0.1:9",
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["OpenAI__ApiKey"] = "sk-test-process-key",
-        });
-
-        Assert.True(await app.ExitedWithinAsync(TimeSpan.FromSeconds(90)), $"still running after 90 s:\n{app.Output}");
-
-        Assert.NotEqual(0, app.ExitCode);
-        Assert.Contains("Records:Provider is Sqlite, but Redis:Configuration is set", app.Output, StringComparison.Ordinal);
-    }
 }

@@ -446,7 +446,8 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        // Disposed: a WebSocket call's relay may have closed its upstream first, as the host stops.
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
         }
     }
