@@ -23,6 +23,20 @@ public sealed class ErrorPathTests(BrowserFixture browser)
         { "Direct", "/realtime/calls", 401, "", "OpenAI refused the session secret" },
     };
 
+    [Fact]
+    public async Task A_page_whose_scripts_cannot_load_says_so_instead_of_offering_a_dead_Connect()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, openPage: false);
+        // As a broken deployment or a meddling proxy serves it: Chromium refuses a module that is not JavaScript,
+        // and with it every module that imports it, the page's entry included.
+        await voice.Page.RouteAsync("**/js/call.*.js", route => route.FulfillAsync(new() { Status = 200, ContentType = "text/plain", Body = "" }));
+        await voice.Page.GotoAsync(voice.AppUrl.ToString());
+
+        await Expect(voice.Alert).ToHaveTextAsync("This page could not load its scripts. Reload the page; if it keeps happening, tell the site's operator.");
+        await Expect(voice.ConnectButton).ToBeDisabledAsync();
+        await Expect(voice.Status).ToHaveTextAsync("Connection failed");
+    }
+
     [Theory]
     [MemberData(nameof(UpstreamFailures))]
     public async Task An_upstream_failure_is_explained_and_the_page_resets(string mode, string path, int status, string retryAfter, string message)

@@ -41,14 +41,15 @@ public sealed partial class PageTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task Connect_is_usable_once_the_script_runs_and_never_without_an_API_key()
+    public async Task Connect_is_usable_with_an_API_key_and_never_without_one()
     {
         await using var withKey = await VoiceHarness.StartAsync(browser.Browser);
         await Expect(withKey.ConnectButton).ToBeEnabledAsync();
 
         await using var withoutKey = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["OpenAI:ApiKey"] = "", ["OPENAI_API_KEY"] = "" });
         await Expect(withoutKey.Page.GetByText("OpenAI__ApiKey").First).ToBeVisibleAsync();
-        // The page has loaded, so its module script has run (the same script enabled Connect above).
+        // Rendered disabled, and still disabled once the page's module has run.
+        await Expect(withoutKey.Page.Locator("html[data-ready='true']")).ToHaveCountAsync(1);
         await Expect(withoutKey.ConnectButton).ToBeDisabledAsync();
     }
 

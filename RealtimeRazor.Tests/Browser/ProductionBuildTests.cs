@@ -27,8 +27,9 @@ public sealed class ProductionBuildTests(BrowserFixture browser)
 
         try
         {
-            // Only the page's module enables Connect: a module Chromium refused leaves it disabled forever.
-            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true })).ToBeEnabledAsync(new() { Timeout = 15_000 });
+            // Only the page's module marks the page ready: a module Chromium refused never runs.
+            await Expect(page.Locator("html[data-ready='true']")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true })).ToBeEnabledAsync();
         }
         catch (PlaywrightException ex)
         {

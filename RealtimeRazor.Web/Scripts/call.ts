@@ -154,6 +154,10 @@ export class Call {
     elements.preset?.addEventListener('change', () => this.#parts?.controls.setTurnDetection(this.#turnDetection()));
     // Closing the tab should not leave a billed call running until OpenAI notices.
     window.addEventListener('pagehide', () => this.#leave());
+    // A click the page's inline script kept while the modules were on their way (Index.cshtml) is carried out now.
+    const clickedEarly = elements.connect.dataset['clicked'] === 'true';
+    delete elements.connect.dataset['clicked'];
+    document.documentElement.dataset['ready'] = 'true';
     this.#render();
     void parts.then((made) => {
       this.#parts = made;
@@ -161,6 +165,7 @@ export class Call {
     }, () => undefined);
     this.#loading = loadCallModules();
     void this.#loading.then((modules) => { this.#loaded = modules; }, () => undefined);
+    if (clickedEarly && config.available) void this.#connect(false);
   }
 
   showError(message: string): void {

@@ -52,8 +52,8 @@ const parts: PartElements = {
     note: element('export-note', HTMLElement),
   },
 };
-// Connect is rendered disabled and enabled here, so a click before this script has run is never lost. The
-// page's other parts are fetched once it is (page-parts.ts); a click that beats them waits for them.
+// A Connect click that came before this script ran was kept by the page's inline script; the Call carries it out. The
+// page's other parts are fetched from here on (page-parts.ts); a click that beats them waits for them.
 const call = new Call(pageConfig, {
   connect: element('connect', HTMLButtonElement),
   reconnect: element('reconnect', HTMLButtonElement),

@@ -130,7 +130,7 @@ function read(): PageConfig {
     transports: transportsFrom(dataset['transports']),
     preNegotiatedChannel: dataset['preNegotiatedChannel'] === 'true',
     maxSessionSeconds: secondsFrom(dataset['maxSessionSeconds']),
-    // On Connect itself, which is rendered disabled until this script has run.
+    // On Connect itself, which the server renders disabled when there is no API key.
     available: document.getElementById('connect')?.dataset['available'] === 'true',
     language: text(data['language'], 'language'),
     strings: stringsFrom(data['strings']),
