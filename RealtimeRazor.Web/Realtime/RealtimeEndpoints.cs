@@ -134,20 +134,11 @@ public static class RealtimeEndpoints
     /// it can say "tools unavailable" while it is not), the server's own count of the call's usage and cost,
     /// and whether the budget ran out. Only the call's owner may ask.
     /// </summary>
-    /// <remarks>
-    /// Answered from the call's controller when it runs here, otherwise from what its instance last
-    /// published with the shared slot (at most a second old).
-    /// </remarks>
-    private static async Task<IResult> GetCallStatus(string id, HttpContext context, SessionRegistry sessions, ISessionStore store)
-    {
-        if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
-            return Refusal.Of(ProblemCode.InvalidCallId);
-        var identity = AccessIdentity.Of(context);
-        var status = sessions.ControllerOf(identity, id) is { } controller
-            ? CallStatus.Of(controller)
-            : await store.StatusAsync(identity, id);
-        return status is null ? Refusal.Of(ProblemCode.CallNotFound) : Results.Json(status);
-    }
+    /// <remarks>Answered by any instance, not only the one running the call's controller (see <see cref="SessionRegistry.StatusAsync"/>).</remarks>
+    private static async Task<IResult> GetCallStatus(string id, HttpContext context, SessionRegistry sessions) =>
+        !OpenAIRealtimeClient.CallIdPattern().IsMatch(id) ? Refusal.Of(ProblemCode.InvalidCallId)
+        : await sessions.StatusAsync(AccessIdentity.Of(context), id) is { } status ? Results.Json(status)
+        : Refusal.Of(ProblemCode.CallNotFound);
 
     /// <summary>A cap refused the session: the audit log records who was refused and why.</summary>
     private static Refusal Refused(AuditLog audit, string identity, Refusal refusal)

@@ -223,6 +223,13 @@ public sealed partial class SessionRegistry(
             return _slots.Find(slot => slot.Owner == owner && slot.CallId == callId)?.Controller;
     }
 
+    /// <summary>
+    /// The owner's call's status: from its controller when it runs here, otherwise what the instance running
+    /// it last published with the shared slot (at most a second old); null when it is not theirs or not known.
+    /// </summary>
+    public async Task<CallStatus?> StatusAsync(string owner, string callId) =>
+        ControllerOf(owner, callId) is { } controller ? CallStatus.Of(controller) : await store.StatusAsync(owner, callId);
+
     /// <summary>The calls whose controller runs on this instance, with their slots.</summary>
     public IReadOnlyList<(string SlotId, CallController Controller)> ControllersHere()
     {
