@@ -68,9 +68,14 @@ public sealed class SharedStateTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Created, call.StatusCode);
             await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
 
-            // OpenAI reports the reply's usage on A's sideband: A counts it against the user's budget.
+            // OpenAI reports the reply's usage on A's sideband: A counts it, and finds the user's budget spent.
             await fake.Sideband.SendAsync(ReplyDone("resp_1"));
-            await Await.UntilAsync(() => redis.ExistsAsync(SpentKey("total")), "the reply's cost to be counted in Redis", TimeSpan.FromSeconds(30));
+            await Await.UntilAsync(async () =>
+            {
+                using var status = await a.SendAsync(HttpMethod.Get, call.Headers.Location!.OriginalString);
+                return status.StatusCode == HttpStatusCode.OK
+                    && JsonDocument.Parse(await status.Content.ReadAsStringAsync()).RootElement.GetProperty("budgetSpent").GetBoolean();
+            }, "instance A to find the budget spent", TimeSpan.FromSeconds(30));
 
             using var refused = await b.StartCallAsync();
 
@@ -78,6 +83,8 @@ public sealed class SharedStateTests : IAsyncLifetime
             Assert.Equal(0.05m, problem.GetProperty("budgetUsd").GetDecimal());
             Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
             Assert.Single(fake.Arrivals("/realtime/calls"));
+            // Kept in Redis, so a restart of every instance forgets nothing of today.
+            Assert.True(await redis.ExistsAsync(SpentKey("total")));
         }
     }
 
