@@ -12,45 +12,45 @@ namespace RealtimeRazor.Tests.Access;
 /// <summary>Daily spending caps, counted by the server: once one is spent, nothing new starts until midnight UTC.</summary>
 public sealed class BudgetTests
 {
-    private static (SpendingLedger Ledger, ManualClock Clock) LedgerAt2300(decimal? perUser = null, decimal? total = null)
+    private static (InMemorySpendingLedger Ledger, ManualClock Clock) LedgerAt2300(decimal? perUser = null, decimal? total = null)
     {
         var clock = new ManualClock();
         var now = clock.GetUtcNow();
         clock.Advance(now.Date.AddDays(1).AddHours(-1) - now.UtcDateTime);
         var options = new AccessOptions { Budget = new() { PerUserDailyUsd = perUser, TotalDailyUsd = total } };
-        return (new SpendingLedger(clock, Options.Create(options)), clock);
+        return (new InMemorySpendingLedger(clock, Options.Create(options)), clock);
     }
 
     [Fact]
-    public void A_users_budget_is_spent_when_their_replies_reach_it_and_forgotten_at_midnight_UTC()
+    public async Task A_users_budget_is_spent_when_their_replies_reach_it_and_forgotten_at_midnight_UTC()
     {
         var (ledger, clock) = LedgerAt2300(perUser: 1.00m);
-        ledger.Add("user:alice", 0.60m);
-        Assert.Null(ledger.Check("user:alice"));
+        Assert.False(ledger.Add("user:alice", 0.60m));
+        Assert.Null(await ledger.CheckAsync("user:alice"));
 
-        ledger.Add("user:alice", 0.40m);
+        Assert.True(ledger.Add("user:alice", 0.40m));
 
-        var refusal = ledger.Check("user:alice");
+        var refusal = await ledger.CheckAsync("user:alice");
         Assert.NotNull(refusal);
         Assert.Equal(ProblemCode.BudgetSpent, refusal.Code);
         Assert.Equal(1.00m, refusal.Values["budgetUsd"]);
         Assert.Equal("00:00", refusal.Values["resetsAt"]);
         Assert.Equal(3600, refusal.Values[Refusal.RetryAfterValue]);
-        Assert.Null(ledger.Check("user:bob"));
+        Assert.Null(await ledger.CheckAsync("user:bob"));
 
         clock.Advance(TimeSpan.FromHours(1));
-        Assert.Null(ledger.Check("user:alice"));
-        Assert.Equal(0m, ledger.SpentToday("user:alice"));
+        Assert.Null(await ledger.CheckAsync("user:alice"));
+        Assert.False(ledger.Add("user:alice", 0m));
     }
 
     [Fact]
-    public void The_sites_budget_stops_everyone_once_all_users_together_reach_it()
+    public async Task The_sites_budget_stops_everyone_once_all_users_together_reach_it()
     {
         var (ledger, _) = LedgerAt2300(perUser: 5m, total: 2m);
         ledger.Add("user:alice", 1.5m);
         ledger.Add("user:bob", 0.5m);
 
-        var refusal = ledger.Check("user:carol");
+        var refusal = await ledger.CheckAsync("user:carol");
 
         Assert.Equal(ProblemCode.SiteBudgetSpent, refusal?.Code);
     }
@@ -89,7 +89,7 @@ public sealed class BudgetTests
         using var bob = app.Factory.CreateClient(new() { AllowAutoRedirect = false });
         await Passcodes.SignInOrFailAsync(alice, Passcodes.AlicePasscode);
         await Passcodes.SignInOrFailAsync(bob, Passcodes.BobPasscode);
-        app.Factory.Services.GetRequiredService<SpendingLedger>().Add("user:" + Passcodes.Alice, 0.50m);
+        app.Factory.Services.GetRequiredService<ISpendingLedger>().Add("user:" + Passcodes.Alice, 0.50m);
 
         using var refused = await alice.PostAsync("/api/realtime/calls", TestApp.Sdp(TestData.Offer));
 
@@ -113,7 +113,7 @@ public sealed class BudgetTests
             ["Realtime:Negotiation"] = "Direct",
             ["Access:Budget:TotalDailyUsd"] = "3",
         });
-        app.Factory.Services.GetRequiredService<SpendingLedger>().Add("user:someone-else", 3m);
+        app.Factory.Services.GetRequiredService<ISpendingLedger>().Add("user:someone-else", 3m);
 
         using var refused = await app.Client.PostAsync("/api/realtime/client-secret", null);
 

@@ -75,7 +75,6 @@ public static class AccessExtensions
 
         builder.Services.AddSingleton<IAuthorizationHandler, AccessRequirementHandler>();
         builder.Services.AddSingleton<AuditLog>();
-        builder.Services.AddSingleton<SpendingLedger>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(RealtimePolicy, policy => policy.AddRequirements(new AccessRequirement()));
 

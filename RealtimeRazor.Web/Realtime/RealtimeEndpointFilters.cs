@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 
 namespace RealtimeRazor.Web.Realtime;
@@ -33,19 +32,6 @@ public static class RealtimeEndpointFilters
             return UpstreamProblem.Describe(ex);
         }
     }
-
-    /// <summary>A user (or the site) whose daily budget is spent starts nothing more today; checked before OpenAI is asked.</summary>
-    public static TBuilder RequireBudget<TBuilder>(this TBuilder builder)
-        where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            var services = context.HttpContext.RequestServices;
-            var identity = AccessIdentity.Of(context.HttpContext);
-            if (services.GetRequiredService<SpendingLedger>().Check(identity) is not { } spent)
-                return await next(context);
-            services.GetRequiredService<AuditLog>().SessionRefused(identity, Refusal.CodeOf(spent.Code));
-            return spent;
-        });
 
     /// <summary>Endpoints of the other negotiation mode are refused, not hidden, so the page can say why.</summary>
     public static TBuilder RequireMode<TBuilder>(this TBuilder builder, NegotiationMode mode)

@@ -33,12 +33,12 @@ public static class RealtimeEndpoints
             .AddEndpointFilter(RealtimeEndpointFilters.RequireApiKey)
             .AddEndpointFilter(RealtimeEndpointFilters.DescribeUpstreamFailures);
 
-        api.MapPost(Calls, CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
+        api.MapPost(Calls, CreateCall).RequireMode(NegotiationMode.Relay).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
-        api.MapGet(Calls + "/{id}", CallStatus);
+        api.MapGet(Calls + "/{id}", GetCallStatus);
         api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
         api.MapRealtimeSocket();
-        api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
+        api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         return app;
     }
 
@@ -58,13 +58,13 @@ public static class RealtimeEndpoints
 
         var identity = AccessIdentity.Of(context);
         var sessionTools = tools.For(settings.Tools);
-        if (sessions.Reserve(identity, sessions.MaxSessionLength, sessionTools).Refused(out refusal, out var lease))
+        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, sessionTools)).Refused(out refusal, out var lease))
             return Refused(audit, identity, refusal);
-        using var reserved = lease;
+        await using var reserved = lease;
         var answer = await openAI.CreateCallAsync(offer, SessionConfig.Build(realtime.Value, settings, sessionTools), dataChannelId, context.RequestAborted);
         if (answer.CallId is { } callId)
             records.Describe(callId, new CallDescription(RecordOwner.Of(context), "webrtc", realtime.Value.Model, preset, settings.Voice, @continue));
-        lease.Keep(answer.CallId);
+        await lease.KeepAsync(answer.CallId);
         audit.CallStarted(answer.CallId, identity);
         if (answer.CallId is { } id)
             context.Response.Headers.Location = links.GetPathByName(context, HangUpRoute, new { id });
@@ -85,11 +85,11 @@ public static class RealtimeEndpoints
 
         var identity = AccessIdentity.Of(context);
         var sessionTools = tools.For(settings.Tools);
-        if (sessions.Reserve(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), sessionTools).Refused(out refusal, out var lease))
+        if ((await sessions.ReserveAsync(identity, TimeSpan.FromSeconds(realtime.Value.ClientSecretSeconds), sessionTools)).Refused(out refusal, out var lease))
             return Refused(audit, identity, refusal);
-        using var reserved = lease;
+        await using var reserved = lease;
         var secret = await openAI.CreateClientSecretAsync(SessionConfig.ClientSecretRequest(realtime.Value, settings, sessionTools), context.RequestAborted);
-        lease.Keep();
+        await lease.KeepAsync();
         audit.ClientSecretIssued(identity);
         return Results.Json(new { value = secret.Value, expiresAt = secret.ExpiresAt, callsUrl = openAIOptions.Value.BrowserCallsUrl, slot = lease.Id });
     }
@@ -98,12 +98,12 @@ public static class RealtimeEndpoints
     /// Direct: the page names the call OpenAI answered its offer with (the <c>Location</c>'s last segment)
     /// and the slot of the secret it used, so the caps, the maximum length and Disconnect hold as in Relay.
     /// </summary>
-    private static IResult ReportDirectCall(string id, string? slot, HttpContext context, LinkGenerator links, SessionRegistry sessions, AuditLog audit)
+    private static async Task<IResult> ReportDirectCall(string id, string? slot, HttpContext context, LinkGenerator links, SessionRegistry sessions, AuditLog audit)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return Refusal.Of(ProblemCode.InvalidCallId);
         var identity = AccessIdentity.Of(context);
-        var outcome = sessions.TryReport(identity, slot ?? string.Empty, id);
+        var outcome = await sessions.TryReportAsync(identity, slot ?? string.Empty, id);
         if (outcome == SessionRegistry.ReportOutcome.Bound)
             audit.CallStarted(id, identity);
         return outcome switch
@@ -120,7 +120,7 @@ public static class RealtimeEndpoints
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return Refusal.Of(ProblemCode.InvalidCallId);
         var identity = AccessIdentity.Of(context);
-        if (!sessions.TryEnd(identity, id))
+        if (!await sessions.TryEndAsync(identity, id))
             return Refusal.Of(ProblemCode.CallNotFound);
         // Not tied to the page's request: a closing tab drops its keepalive request early, and the
         // call must still be hung up (the client's own timeout bounds the wait).
@@ -134,28 +134,11 @@ public static class RealtimeEndpoints
     /// it can say "tools unavailable" while it is not), the server's own count of the call's usage and cost,
     /// and whether the budget ran out. Only the call's owner may ask.
     /// </summary>
-    private static IResult CallStatus(string id, HttpContext context, SessionRegistry sessions)
-    {
-        if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
-            return Refusal.Of(ProblemCode.InvalidCallId);
-        if (sessions.ControllerOf(AccessIdentity.Of(context), id) is not { } controller)
-            return Refusal.Of(ProblemCode.CallNotFound);
-        var sideband = controller.State switch
-        {
-            SidebandState.Open => "open",
-            SidebandState.Unavailable => "unavailable",
-            _ => "connecting",
-        };
-        var (usage, costUsd) = controller.Spent;
-        return Results.Json(new
-        {
-            sideband,
-            tools = controller.ToolCount,
-            usage = new { total = usage.Total, input = usage.Input, output = usage.Output },
-            costUsd,
-            budgetSpent = controller.BudgetSpent,
-        });
-    }
+    /// <remarks>Answered by any instance, not only the one running the call's controller (see <see cref="SessionRegistry.StatusAsync"/>).</remarks>
+    private static async Task<IResult> GetCallStatus(string id, HttpContext context, SessionRegistry sessions) =>
+        !OpenAIRealtimeClient.CallIdPattern().IsMatch(id) ? Refusal.Of(ProblemCode.InvalidCallId)
+        : await sessions.StatusAsync(AccessIdentity.Of(context), id) is { } status ? Results.Json(status)
+        : Refusal.Of(ProblemCode.CallNotFound);
 
     /// <summary>A cap refused the session: the audit log records who was refused and why.</summary>
     private static Refusal Refused(AuditLog audit, string identity, Refusal refusal)

@@ -28,7 +28,7 @@ public static partial class RealtimeSocket
 
     public static RouteGroupBuilder MapRealtimeSocket(this RouteGroupBuilder api)
     {
-        api.MapGet(Path, ConnectAsync).RequireRateLimiting(AccessExtensions.SessionsRateLimit).RequireBudget();
+        api.MapGet(Path, ConnectAsync).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         return api;
     }
 
@@ -47,12 +47,12 @@ public static partial class RealtimeSocket
         var recordOwner = RecordOwner.Of(context);
         var sessionTools = tools.For(settings.Tools);
         // The slot is held (never kept) for as long as the socket lives: disposing the lease frees it at once.
-        if (sessions.Reserve(identity, sessions.MaxSessionLength, sessionTools).Refused(out refusal, out var lease))
+        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, sessionTools)).Refused(out refusal, out var lease))
         {
             audit.SessionRefused(identity, Refusal.CodeOf(refusal.Code));
             return refusal;
         }
-        using var slot = lease;
+        await using var slot = lease;
         var upstream = await OpenUpstreamAsync(openAI.Value, realtime.Value.Model, authentication, logger, context.RequestAborted);
         try
         {

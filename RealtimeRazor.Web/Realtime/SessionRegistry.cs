@@ -18,8 +18,8 @@ namespace RealtimeRazor.Web.Realtime;
 /// way the call ends, removing the slot closes the controller and its sideband.
 /// </summary>
 public sealed partial class SessionRegistry(
-    TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime, CallControllers controllers, ISessionStore store, RealtimeTools allTools,
-    ILogger<SessionRegistry> logger)
+    TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime, CallControllers controllers, ISessionStore store, ISpendingLedger ledger,
+    RealtimeTools allTools, ILogger<SessionRegistry> logger)
 {
     private readonly Lock _gate = new();
     private readonly List<Slot> _slots = [];
@@ -67,14 +67,36 @@ public sealed partial class SessionRegistry(
 
     /// <summary>
     /// Takes a slot for <paramref name="owner"/>, held until <paramref name="holdFor"/> passes once kept;
-    /// refused when a cap is reached.
+    /// refused when the owner's (or the site's) daily budget is spent, or a cap is reached. Asked before
+    /// OpenAI is: a refused start costs nothing there.
     /// </summary>
-    public Refusable<Lease> Reserve(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools)
+    public async Task<Refusable<Lease>> ReserveAsync(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools)
     {
         var now = time.GetUtcNow();
         var slot = new Slot(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)), owner, now, now + holdFor, tools);
         var stored = new StoredSlot(slot.Id, owner, now, slot.EndsAt, [.. tools.Select(tool => tool.Name)]);
-        switch (store.Reserve(stored, access.Value.MaxSessionsPerUser, access.Value.MaxSessions, now))
+        // The budget and the caps are asked at once (with Redis, one round trip for both): a session start
+        // waits for Redis as little as it can. A slot taken for someone whose budget is spent is given back.
+        var budget = ledger.CheckAsync(owner);
+        var reserving = store.ReserveAsync(stored, access.Value.MaxSessionsPerUser, access.Value.MaxSessions, now);
+        Refusal? spent;
+        try
+        {
+            spent = await budget;
+        }
+        catch
+        {
+            await GiveBackAsync(reserving, slot.Id);
+            throw;
+        }
+        var reserved = await reserving;
+        if (spent is not null)
+        {
+            if (reserved == ReserveOutcome.Reserved)
+                await store.RemoveAsync(slot.Id);
+            return spent;
+        }
+        switch (reserved)
         {
             case ReserveOutcome.TooManySessions:
                 return Refusal.Of(ProblemCode.TooManySessions, ("maxSessionsPerUser", access.Value.MaxSessionsPerUser));
@@ -88,9 +110,9 @@ public sealed partial class SessionRegistry(
 
     /// <summary>
     /// A reserved slot while its session is being started: disposing it gives the slot back unless
-    /// <see cref="Keep"/> was called, so a refused or failed start never holds a slot.
+    /// <see cref="KeepAsync"/> was called, so a refused or failed start never holds a slot.
     /// </summary>
-    public sealed class Lease : IDisposable
+    public sealed class Lease : IAsyncDisposable
     {
         private readonly SessionRegistry _registry;
         private readonly Slot _slot;
@@ -106,33 +128,46 @@ public sealed partial class SessionRegistry(
         public string Id => _slot.Id;
 
         /// <summary>The session started: the slot stays, bound to the call when OpenAI named one.</summary>
-        public void Keep(string? callId = null)
+        public Task KeepAsync(string? callId = null)
         {
             _kept = true;
-            if (callId is not null)
-                _registry.Bind(_slot, callId);
+            return callId is not null ? _registry.BindAsync(_slot, callId) : Task.CompletedTask;
         }
 
-        public void Dispose()
+        public ValueTask DisposeAsync()
         {
             if (_kept)
-                return;
+                return ValueTask.CompletedTask;
             _kept = true;
-            _registry.Release(_slot);
+            return new(_registry.ReleaseAsync(_slot));
+        }
+    }
+
+    /// <summary>The budget could not be read (Redis is down): the reservation made beside it is undone if it can be.</summary>
+    private async Task GiveBackAsync(Task<ReserveOutcome> reserving, string slotId)
+    {
+        try
+        {
+            if (await reserving == ReserveOutcome.Reserved)
+                await store.RemoveAsync(slotId);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            // Redis is down: the reservation lapses at its end.
         }
     }
 
     /// <summary>Relay: OpenAI named the call the slot was reserved for.</summary>
-    private void Bind(Slot slot, string callId)
+    private async Task BindAsync(Slot slot, string callId)
     {
-        if (store.Bind(slot.Owner, slot.Id, callId, time.GetUtcNow(), lengthFromStart: null).Outcome == BindOutcome.Bound)
+        if ((await store.BindAsync(slot.Owner, slot.Id, callId, time.GetUtcNow(), lengthFromStart: null)).Outcome == BindOutcome.Bound)
             BindHere(slot, callId);
     }
 
-    private void Release(Slot slot)
+    private async Task ReleaseAsync(Slot slot)
     {
-        store.Remove(slot.Id);
         RemoveHere(candidate => candidate == slot);
+        await store.RemoveAsync(slot.Id);
     }
 
     /// <summary>
@@ -141,10 +176,10 @@ public sealed partial class SessionRegistry(
     /// length, counted from that reservation (the call cannot have started earlier), and the call is hung
     /// up when it ends.
     /// </summary>
-    public ReportOutcome TryReport(string owner, string slotId, string callId)
+    public async Task<ReportOutcome> TryReportAsync(string owner, string slotId, string callId)
     {
         var now = time.GetUtcNow();
-        var bound = store.Bind(owner, slotId, callId, now, MaxSessionLength);
+        var bound = await store.BindAsync(owner, slotId, callId, now, MaxSessionLength);
         switch (bound.Outcome)
         {
             case BindOutcome.AlreadyThisCall:
@@ -173,9 +208,9 @@ public sealed partial class SessionRegistry(
     }
 
     /// <summary>Removes the owner's call (wherever it was started); false when it is not theirs or not known.</summary>
-    public bool TryEnd(string owner, string callId)
+    public async Task<bool> TryEndAsync(string owner, string callId)
     {
-        if (store.EndCall(owner, callId) is not { } slotId)
+        if (await store.EndCallAsync(owner, callId) is not { } slotId)
             return false;
         RemoveHere(slot => slot.Id == slotId);
         return true;
@@ -186,6 +221,20 @@ public sealed partial class SessionRegistry(
     {
         lock (_gate)
             return _slots.Find(slot => slot.Owner == owner && slot.CallId == callId)?.Controller;
+    }
+
+    /// <summary>
+    /// The owner's call's status: from its controller when it runs here, otherwise what the instance running
+    /// it last published with the shared slot (at most a second old); null when it is not theirs or not known.
+    /// </summary>
+    public async Task<CallStatus?> StatusAsync(string owner, string callId) =>
+        ControllerOf(owner, callId) is { } controller ? CallStatus.Of(controller) : await store.StatusAsync(owner, callId);
+
+    /// <summary>The calls whose controller runs on this instance, with their slots.</summary>
+    public IReadOnlyList<(string SlotId, CallController Controller)> ControllersHere()
+    {
+        lock (_gate)
+            return [.. _slots.Where(slot => slot.Controller is not null).Select(slot => (slot.Id, slot.Controller!))];
     }
 
     /// <summary>The call's controller is made when its id is known, and from then on belongs to the slot.</summary>
@@ -201,16 +250,22 @@ public sealed partial class SessionRegistry(
     /// <summary>The call ended on its own (its sideband closed): it no longer counts anywhere.</summary>
     private bool Forget(Slot slot)
     {
+        _ = ForgetSharedAsync(slot);
+        return RemoveHere(candidate => candidate == slot) > 0;
+    }
+
+    /// <summary>Not waited for: the controller that ended is closing, and nobody waits on its slot.</summary>
+    private async Task ForgetSharedAsync(Slot slot)
+    {
         try
         {
-            store.Remove(slot.Id);
+            await store.RemoveAsync(slot.Id);
         }
         catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
         {
             // The shared slot lapses at its end; the reaper's hang-up of an ended call is harmless.
             LogForgetFailed(logger, slot.CallId, ex.GetType().Name);
         }
-        return RemoveHere(candidate => candidate == slot) > 0;
     }
 
     /// <summary>Every local removal goes through here, so no controller outlives its slot.</summary>

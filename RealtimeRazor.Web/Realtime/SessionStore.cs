@@ -1,3 +1,5 @@
+using RealtimeRazor.Web.Realtime.Calls;
+
 namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>A session slot as every instance sees it: who holds it, until when, and the call bound to it.</summary>
@@ -39,18 +41,32 @@ public sealed record EndedSlot(string SlotId, string? CallId);
 /// ownership hold across every instance. Each operation is atomic on its own; a slot not bound to a call
 /// lapses at its end, a bound one stays until <see cref="TakeExpired"/> hands its call to be hung up.
 /// </summary>
+/// <remarks>
+/// What a request waits for is asynchronous (one round trip each with Redis); the sweep's operations,
+/// run once a second off any request, are not.
+/// </remarks>
 public interface ISessionStore
 {
-    ReserveOutcome Reserve(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now);
+    Task<ReserveOutcome> ReserveAsync(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now);
 
     /// <summary>Binds <paramref name="callId"/> to the owner's slot; with <paramref name="lengthFromStart"/> the slot then ends that long after it started.</summary>
-    BindResult Bind(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart);
+    Task<BindResult> BindAsync(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart);
 
     /// <summary>Removes the slot (its call, if any, is no longer counted or owned); false when it was not there.</summary>
-    bool Remove(string slotId);
+    Task<bool> RemoveAsync(string slotId);
 
     /// <summary>Removes the owner's slot holding <paramref name="callId"/>; its id, or null when the call is not theirs or unknown.</summary>
-    string? EndCall(string owner, string callId);
+    Task<string?> EndCallAsync(string owner, string callId);
+
+    /// <summary>
+    /// The status the instance running the owner's call last published (<see cref="PublishStatusAsync"/>), for
+    /// another instance to answer with (<see cref="CallStatus.Starting"/> before the first); null when the
+    /// call is not the owner's or not known.
+    /// </summary>
+    Task<CallStatus?> StatusAsync(string owner, string callId);
+
+    /// <summary>Publishes each call's status with its slot, for the other instances; a slot gone meanwhile is left gone.</summary>
+    Task PublishStatusAsync(IReadOnlyCollection<(string SlotId, CallStatus Status)> statuses);
 
     /// <summary>Removes every slot whose end has passed, each exactly once across all instances.</summary>
     IReadOnlyList<EndedSlot> TakeExpired(DateTimeOffset now);
@@ -74,7 +90,9 @@ public sealed class InMemorySessionStore : ISessionStore
         public string? CallId { get; set; }
     }
 
-    public ReserveOutcome Reserve(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now)
+    public Task<ReserveOutcome> ReserveAsync(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now) => Task.FromResult(Reserve(slot, maxSessionsPerUser, maxSessions, now));
+
+    private ReserveOutcome Reserve(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now)
     {
         lock (_gate)
         {
@@ -90,7 +108,10 @@ public sealed class InMemorySessionStore : ISessionStore
         }
     }
 
-    public BindResult Bind(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart)
+    public Task<BindResult> BindAsync(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart) =>
+        Task.FromResult(Bind(owner, slotId, callId, now, lengthFromStart));
+
+    private BindResult Bind(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart)
     {
         lock (_gate)
         {
@@ -107,13 +128,20 @@ public sealed class InMemorySessionStore : ISessionStore
         }
     }
 
-    public bool Remove(string slotId)
+    public Task<bool> RemoveAsync(string slotId)
     {
         lock (_gate)
-            return _slots.Remove(slotId);
+            return Task.FromResult(_slots.Remove(slotId));
     }
 
-    public string? EndCall(string owner, string callId)
+    public Task<string?> EndCallAsync(string owner, string callId) => Task.FromResult(EndCall(owner, callId));
+
+    /// <summary>One instance: every call's controller is here, so no other instance asks.</summary>
+    public Task<CallStatus?> StatusAsync(string owner, string callId) => Task.FromResult<CallStatus?>(null);
+
+    public Task PublishStatusAsync(IReadOnlyCollection<(string SlotId, CallStatus Status)> statuses) => Task.CompletedTask;
+
+    private string? EndCall(string owner, string callId)
     {
         lock (_gate)
         {

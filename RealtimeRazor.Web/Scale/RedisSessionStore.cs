@@ -1,4 +1,5 @@
 using RealtimeRazor.Web.Realtime;
+using RealtimeRazor.Web.Realtime.Calls;
 using StackExchange.Redis;
 
 namespace RealtimeRazor.Web.Scale;
@@ -7,7 +8,7 @@ namespace RealtimeRazor.Web.Scale;
 /// The session slots in Redis, shared by every instance. Each operation is one Lua script, so the check
 /// and the change are atomic across instances. Layout (under <see cref="ScaleExtensions.KeyPrefix"/>):
 /// <c>sessions</c> and <c>user:{owner}</c> are sorted sets of slot ids scored by their end (ms); a slot
-/// is the hash <c>slot:{id}</c> (owner, started, tools, call); <c>call:{callId}</c> names its slot.
+/// is the hash <c>slot:{id}</c> (owner, started, tools, call, and the call's last published status); <c>call:{callId}</c> names its slot.
 /// Every key expires an hour after its slot ends, so nothing outlives a cluster that went away. A slot that
 /// ended leaves <c>ended:{id}</c> for an hour: an instance whose slot is missing can tell "ended by another
 /// instance" (close its controller) from "lost with Redis's data" (register it again, the call goes on).
@@ -134,12 +135,28 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         return 1
         """;
 
+    // ARGV: prefix, owner, callId. Returns { published status or '', tools }, or false when the call is not the owner's.
+    private const string StatusScript = """
+        local id = redis.call('GET', ARGV[1] .. 'call:' .. ARGV[3])
+        if not id then return false end
+        local slot = ARGV[1] .. 'slot:' .. id
+        if redis.call('HGET', slot, 'owner') ~= ARGV[2] then return false end
+        return { redis.call('HGET', slot, 'status') or '', redis.call('HGET', slot, 'tools') or '' }
+        """;
+
+    // ARGV: prefix, id, status. A slot removed meanwhile is not made again.
+    private const string PublishScript = """
+        local slot = ARGV[1] .. 'slot:' .. ARGV[2]
+        if redis.call('EXISTS', slot) == 1 then redis.call('HSET', slot, 'status', ARGV[3]) end
+        return 0
+        """;
+
     private static readonly RedisValue Prefix = ScaleExtensions.KeyPrefix;
 
     private IDatabase Database => redis.GetDatabase();
 
-    public ReserveOutcome Reserve(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now) =>
-        (int)Database.ScriptEvaluate(ReserveScript, values:
+    public async Task<ReserveOutcome> ReserveAsync(StoredSlot slot, int maxSessionsPerUser, int maxSessions, DateTimeOffset now) =>
+        (int)await Database.ScriptEvaluateAsync(ReserveScript, values:
         [
             Prefix, slot.Id, slot.Owner, now.ToUnixTimeMilliseconds(), slot.EndsAt.ToUnixTimeMilliseconds(), maxSessionsPerUser, maxSessions, string.Join('\n', slot.Tools),
         ]) switch
@@ -149,12 +166,12 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
             _ => ReserveOutcome.SiteAtCapacity,
         };
 
-    public BindResult Bind(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart)
+    public async Task<BindResult> BindAsync(string owner, string slotId, string callId, DateTimeOffset now, TimeSpan? lengthFromStart)
     {
-        var result = (RedisResult[])Database.ScriptEvaluate(BindScript, values:
+        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(BindScript, values:
         [
             Prefix, owner, slotId, callId, now.ToUnixTimeMilliseconds(), lengthFromStart is { } length ? (long)length.TotalMilliseconds : RedisValue.EmptyString,
-        ])!;
+        ]))!;
         var tools = ((string?)result[1] ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         return (int)result[0] switch
         {
@@ -165,13 +182,27 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         };
     }
 
-    public bool Remove(string slotId) => (int)Database.ScriptEvaluate(RemoveScript, values: [Prefix, slotId]) == 1;
+    public async Task<bool> RemoveAsync(string slotId) => (int)await Database.ScriptEvaluateAsync(RemoveScript, values: [Prefix, slotId]) == 1;
 
-    public string? EndCall(string owner, string callId)
+    public async Task<string?> EndCallAsync(string owner, string callId)
     {
-        var result = Database.ScriptEvaluate(EndScript, values: [Prefix, owner, callId]);
+        var result = await Database.ScriptEvaluateAsync(EndScript, values: [Prefix, owner, callId]);
         return result.IsNull ? null : (string?)result;
     }
+
+    public async Task<CallStatus?> StatusAsync(string owner, string callId)
+    {
+        var result = await Database.ScriptEvaluateAsync(StatusScript, values: [Prefix, owner, callId]);
+        if (result.IsNull)
+            return null;
+        var (status, tools) = ((string?)result[0] ?? string.Empty, (string?)result[1] ?? string.Empty);
+        return (status.Length > 0 ? CallStatus.FromJson(status) : null)
+            ?? CallStatus.Starting(tools.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    /// <summary>All in one pipeline: one round trip however many calls run here.</summary>
+    public Task PublishStatusAsync(IReadOnlyCollection<(string SlotId, CallStatus Status)> statuses) =>
+        Task.WhenAll(statuses.Select(entry => Database.ScriptEvaluateAsync(PublishScript, values: [Prefix, entry.SlotId, entry.Status.ToJson()])));
 
     public IReadOnlyList<EndedSlot> TakeExpired(DateTimeOffset now)
     {

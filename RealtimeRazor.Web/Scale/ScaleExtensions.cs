@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.Extensions.Options;
+using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Realtime;
 using StackExchange.Redis;
@@ -8,8 +9,8 @@ namespace RealtimeRazor.Web.Scale;
 
 /// <summary>
 /// More than one instance: with <c>Redis:Configuration</c> set, what must hold across instances (session
-/// caps and call ownership, rate limits, sign-in keys) lives in Redis. Unset, nothing here is registered
-/// beyond the options and the in-memory session store.
+/// caps and call ownership, rate limits, budgets, sign-in keys) lives in Redis. Unset, nothing here is registered
+/// beyond the options, the in-memory session store and the in-memory spending ledger.
 /// </summary>
 public static class ScaleExtensions
 {
@@ -29,10 +30,13 @@ public static class ScaleExtensions
             builder.Services.AddSingleton<IConnectionMultiplexer>(services =>
                 ConnectionMultiplexer.Connect(services.GetRequiredService<IOptions<RedisOptions>>().Value.Connection()));
             builder.Services.AddSingleton<ISessionStore, RedisSessionStore>();
+            builder.Services.AddSingleton<ISpendingLedger, RedisSpendingLedger>();
+            builder.Services.AddHostedService<CallStatusPublisher>();
         }
         else
         {
             builder.Services.AddSingleton<ISessionStore, InMemorySessionStore>();
+            builder.Services.AddSingleton<ISpendingLedger, InMemorySpendingLedger>();
         }
         return builder;
     }

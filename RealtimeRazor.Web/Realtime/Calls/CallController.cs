@@ -313,8 +313,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             _usage += tokens;
             _costUsd += cost;
         }
-        _context.Ledger.Add(_owner, cost);
-        if (BudgetSpent || !_context.Ledger.IsSpent(_owner))
+        if (!_context.Ledger.Add(_owner, cost) || BudgetSpent)
             return;
         BudgetSpent = true;
         LogBudgetSpent(_context.Logger, CallId);

@@ -8,7 +8,7 @@ namespace RealtimeRazor.Web.Realtime.Calls;
 /// <summary>What every call controller shares: settings, the sideband's address and credentials, the spending ledger, logging.</summary>
 public sealed class CallControllerContext(
     IOptions<OpenAIOptions> openAI, IOptions<RealtimeOptions> realtime, IOptions<BuiltInToolOptions> builtIns, UpstreamAuthentication authentication,
-    SpendingLedger ledger, CallRecorder records, IServiceProvider services, ILogger<CallController> logger)
+    ISpendingLedger ledger, CallRecorder records, IServiceProvider services, ILogger<CallController> logger)
 {
     /// <summary>Pings well inside the ~5 minutes after which idle sidebands were seen dropped.</summary>
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(20);
@@ -18,7 +18,7 @@ public sealed class CallControllerContext(
     /// <summary>The same credentials as every other upstream call: a key (bearer or Azure's api-key) or an Entra ID token.</summary>
     public UpstreamAuthentication Authentication => authentication;
 
-    public SpendingLedger Ledger => ledger;
+    public ISpendingLedger Ledger => ledger;
 
     /// <summary>Keeps the conversation: every server event of the call, as the controller receives it.</summary>
     public CallRecorder Records => records;
