@@ -30,8 +30,14 @@ public sealed class FakeRealtimeSocket(string pathBase)
 
     private readonly ConcurrentDictionary<WebSocket, Session> _open = new();
     private readonly ConcurrentQueue<RealtimeSocketHandshake> _handshakes = new();
-    private readonly ConcurrentQueue<string> _received = new();
-    private readonly ConcurrentQueue<JsonObject> _truncations = new();
+    /// <summary>
+    /// Guards what the fake records of each client event: its text, its audio's length and loudness, a truncation.
+    /// All of it is recorded in one step before the event is answered, so a test that sees an event received also
+    /// sees everything it measured (counting the audio after listing the event once made an append look lost).
+    /// </summary>
+    private readonly Lock _record = new();
+    private readonly List<string> _received = [];
+    private readonly List<JsonObject> _truncations = [];
     private int _sessions;
     private int _turns;
     private long _appendedSamples;
@@ -52,18 +58,39 @@ public sealed class FakeRealtimeSocket(string pathBase)
     public IReadOnlyList<RealtimeSocketHandshake> Handshakes => [.. _handshakes];
 
     /// <summary>Client events received, as JSON text, in order.</summary>
-    public IReadOnlyList<string> Received => [.. _received];
+    public IReadOnlyList<string> Received
+    {
+        get
+        {
+            lock (_record)
+                return [.. _received];
+        }
+    }
 
     public IReadOnlyList<JsonElement> ReceivedOfType(string type) =>
         [.. Received.Select(json => JsonDocument.Parse(json).RootElement).Where(e => e.TryGetProperty("type", out var t) && t.GetString() == type)];
 
     /// <summary>The truncations asked for (<c>item_id</c>, <c>audio_end_ms</c>), in order.</summary>
-    public IReadOnlyList<JsonObject> Truncations => [.. _truncations];
+    public IReadOnlyList<JsonObject> Truncations
+    {
+        get
+        {
+            lock (_record)
+                return [.. _truncations];
+        }
+    }
 
     public int OpenSockets => _open.Count;
 
     /// <summary>Milliseconds of audio received in appends, and how much of it was speech (above <see cref="SpeechThreshold"/>).</summary>
-    public (double ReceivedMs, double SpeechMs) Audio => (Interlocked.Read(ref _appendedSamples) * 1000.0 / SampleRate, Interlocked.Read(ref _loudWindows) * 20.0);
+    public (double ReceivedMs, double SpeechMs) Audio
+    {
+        get
+        {
+            lock (_record)
+                return (_appendedSamples * 1000.0 / SampleRate, _loudWindows * 20.0);
+        }
+    }
 
     public int Turns => _turns;
 
@@ -164,8 +191,9 @@ public sealed class FakeRealtimeSocket(string pathBase)
                     continue;
                 var json = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
                 message.SetLength(0);
-                _received.Enqueue(json);
-                await HandleAsync(session, JsonNode.Parse(json)!.AsObject());
+                var clientEvent = JsonNode.Parse(json)!.AsObject();
+                var loudWindows = Record(json, clientEvent);
+                await HandleAsync(session, clientEvent, loudWindows);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
@@ -173,7 +201,47 @@ public sealed class FakeRealtimeSocket(string pathBase)
         }
     }
 
-    private async Task HandleAsync(Session session, JsonObject clientEvent)
+    /// <summary>Records a client event whole (see <see cref="_record"/>); returns an append's 20 ms windows, true where loud.</summary>
+    private bool[] Record(string json, JsonObject clientEvent)
+    {
+        var type = (string?)clientEvent["type"];
+        var pcm = type == "input_audio_buffer.append" ? Convert.FromBase64String((string)clientEvent["audio"]!) : [];
+        var loudWindows = Loudness(pcm);
+        lock (_record)
+        {
+            _received.Add(json);
+            if (type == "input_audio_buffer.append")
+            {
+                _appendedSamples += pcm.Length / 2;
+                _loudWindows += loudWindows.Count(loud => loud);
+            }
+            else if (type == "conversation.item.truncate")
+            {
+                _truncations.Add(clientEvent.DeepClone().AsObject());
+            }
+        }
+        return loudWindows;
+    }
+
+    /// <summary>PCM16 cut into 20 ms windows: whether each is louder than <see cref="SpeechThreshold"/>.</summary>
+    private static bool[] Loudness(byte[] pcm)
+    {
+        const int window = SampleRate / 50;
+        var loud = new bool[pcm.Length / 2 / window];
+        for (var w = 0; w < loud.Length; w++)
+        {
+            double sum = 0;
+            for (var i = w * window; i < (w + 1) * window; i++)
+            {
+                var sample = BitConverter.ToInt16(pcm, i * 2) / 32768.0;
+                sum += sample * sample;
+            }
+            loud[w] = Math.Sqrt(sum / window) > SpeechThreshold;
+        }
+        return loud;
+    }
+
+    private async Task HandleAsync(Session session, JsonObject clientEvent, bool[] loudWindows)
     {
         switch ((string?)clientEvent["type"])
         {
@@ -181,7 +249,7 @@ public sealed class FakeRealtimeSocket(string pathBase)
                 await session.SendAsync(new JsonObject { ["type"] = "session.updated", ["event_id"] = session.NextEventId(), ["session"] = clientEvent["session"]!.DeepClone() });
                 break;
             case "input_audio_buffer.append":
-                await HearAsync(session, Convert.FromBase64String((string)clientEvent["audio"]!));
+                await HearAsync(session, loudWindows);
                 break;
             case "conversation.item.create":
                 var item = clientEvent["item"]!.DeepClone().AsObject();
@@ -191,7 +259,6 @@ public sealed class FakeRealtimeSocket(string pathBase)
                 session.LastItemId = (string?)item["id"];
                 break;
             case "conversation.item.truncate":
-                _truncations.Enqueue(clientEvent.DeepClone().AsObject());
                 await session.SendAsync(new JsonObject
                 {
                     ["type"] = "conversation.item.truncated",
@@ -208,23 +275,12 @@ public sealed class FakeRealtimeSocket(string pathBase)
     }
 
     /// <summary>Server VAD, roughly: 300 ms of speech, then 500 ms of silence, ends the user's turn.</summary>
-    private async Task HearAsync(Session session, byte[] pcm)
+    private async Task HearAsync(Session session, bool[] loudWindows)
     {
-        var samples = pcm.Length / 2;
-        Interlocked.Add(ref _appendedSamples, samples);
-        const int window = SampleRate / 50;
-        for (var start = 0; start + window <= samples; start += window)
+        foreach (var loud in loudWindows)
         {
-            double sum = 0;
-            for (var i = start; i < start + window; i++)
-            {
-                var sample = BitConverter.ToInt16(pcm, i * 2) / 32768.0;
-                sum += sample * sample;
-            }
-            var loud = Math.Sqrt(sum / window) > SpeechThreshold;
             if (loud)
             {
-                Interlocked.Increment(ref _loudWindows);
                 if (session.SpeechMs == 0 && AnswerSpeech)
                     await session.SendAsync(new JsonObject { ["type"] = "input_audio_buffer.speech_started", ["event_id"] = session.NextEventId(), ["audio_start_ms"] = 0, ["item_id"] = $"item_user{session.Turn + 1}" });
                 session.SpeechMs += 20;
