@@ -52,6 +52,9 @@ public sealed class FakeRealtimeSocket(string pathBase)
     /// <summary>How long the scripted reply's audio lasts.</summary>
     public double ReplySeconds { get; set; } = 4;
 
+    /// <summary>Whether each session's first <c>session.update</c> is answered with a scripted reply at once, as the fake WebRTC peer speaks as soon as a call starts: the benchmark's first audio.</summary>
+    public bool SpeakFirst { get; set; }
+
     /// <summary>While true, nothing is read from the sockets: a stalled upstream, for backpressure tests.</summary>
     public bool Stalled { get; set; }
 
@@ -93,6 +96,45 @@ public sealed class FakeRealtimeSocket(string pathBase)
     }
 
     public int Turns => _turns;
+
+    /// <summary>
+    /// Called with each append's PCM16 as it arrives (before the fake parses it), and the
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp of its arrival: the benchmark reads the send time it wrote into the audio.
+    /// </summary>
+    public Action<byte[], long>? AppendArrived { get; set; }
+
+    /// <summary>Forgets the client events received so far (a long benchmark would otherwise keep every append).</summary>
+    public void ForgetReceived()
+    {
+        lock (_record)
+            _received.Clear();
+    }
+
+    /// <summary>
+    /// Streams <c>response.output_audio.delta</c> on every open socket at real time, one <paramref name="chunk"/> of
+    /// silence each period until <paramref name="stop"/>, each carrying in its first 8 bytes the
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp it was sent at: how OpenAI's audio flows once a reply has started.
+    /// </summary>
+    public Task StreamAudioAsync(TimeSpan chunk, CancellationToken stop) => Task.WhenAll(_open.Values.Select(async session =>
+    {
+        var pcm = new byte[(int)(SampleRate * chunk.TotalSeconds) * 2];
+        using var timer = new PeriodicTimer(chunk);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop) && session.Socket.State == WebSocketState.Open)
+            {
+                BitConverter.TryWriteBytes(pcm, System.Diagnostics.Stopwatch.GetTimestamp());
+                await session.SendAsync(new JsonObject
+                {
+                    ["type"] = "response.output_audio.delta", ["event_id"] = session.NextEventId(), ["response_id"] = "resp_stream",
+                    ["item_id"] = "item_stream", ["output_index"] = 0, ["content_index"] = 0, ["delta"] = Convert.ToBase64String(pcm),
+                });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }));
 
     /// <summary>Handles the handshakes that name a model (a call's sideband names a <c>call_id</c> instead).</summary>
     internal bool Handles(HttpContext context) =>
@@ -189,10 +231,11 @@ public sealed class FakeRealtimeSocket(string pathBase)
                 message.Write(buffer, 0, result.Count);
                 if (!result.EndOfMessage)
                     continue;
+                var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
                 var json = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
                 message.SetLength(0);
                 var clientEvent = JsonNode.Parse(json)!.AsObject();
-                var loudWindows = Record(json, clientEvent);
+                var loudWindows = Record(json, clientEvent, arrived);
                 await HandleAsync(session, clientEvent, loudWindows);
             }
         }
@@ -202,10 +245,12 @@ public sealed class FakeRealtimeSocket(string pathBase)
     }
 
     /// <summary>Records a client event whole (see <see cref="_record"/>); returns an append's 20 ms windows, true where loud.</summary>
-    private bool[] Record(string json, JsonObject clientEvent)
+    private bool[] Record(string json, JsonObject clientEvent, long arrived)
     {
         var type = (string?)clientEvent["type"];
         var pcm = type == "input_audio_buffer.append" ? Convert.FromBase64String((string)clientEvent["audio"]!) : [];
+        if (type == "input_audio_buffer.append")
+            AppendArrived?.Invoke(pcm, arrived);
         var loudWindows = Loudness(pcm);
         lock (_record)
         {
@@ -247,6 +292,8 @@ public sealed class FakeRealtimeSocket(string pathBase)
         {
             case "session.update":
                 await session.SendAsync(new JsonObject { ["type"] = "session.updated", ["event_id"] = session.NextEventId(), ["session"] = clientEvent["session"]!.DeepClone() });
+                if (SpeakFirst && session.Turn == 0)
+                    await TurnAsync(session);
                 break;
             case "input_audio_buffer.append":
                 await HearAsync(session, loudWindows);
