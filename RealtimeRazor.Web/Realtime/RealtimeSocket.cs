@@ -90,8 +90,7 @@ public static partial class RealtimeSocket
         try
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-            stopping.CancelAfter(sessions.MaxSessionLength);
-            await relay.RunAsync(controller, stopping.Token);
+            await relay.RunAsync(controller, sessions.MaxSessionLength, stopping.Token);
         }
         finally
         {

@@ -165,9 +165,10 @@ export class SocketSession implements CallSession {
         }
         if (event !== null) this.#onEvent(event);
       });
-      socket.addEventListener('close', () => {
+      socket.addEventListener('close', (closed) => {
         clearTimeout(timer);
-        this.#end(t('err.closed'));
+        // The server's own end at the maximum length reads as the page's countdown does, whichever came first.
+        this.#end(closed.reason === 'time_limit' ? t('err.timeLimit', { minutes: Math.round(config.maxSessionSeconds / 60) }) : t('err.closed'));
         // A refused handshake (a cap, the budget, the sign-in) reaches a page as a bare close: the server says why.
         if (opened) reject(new SessionError(t('err.connect')));
         else void refusalOf(url).then((text) => reject(new SessionError(text)));
