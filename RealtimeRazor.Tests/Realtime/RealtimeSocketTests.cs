@@ -194,6 +194,41 @@ public sealed class RealtimeSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task A_page_whose_handshake_was_refused_asks_why_with_a_plain_GET_and_gets_the_same_problem_without_taking_a_slot()
+    {
+        Start(new() { ["Access:MaxSessionsPerUser"] = "1" });
+        var first = await OpenAsync();
+        await ReceiveUntilAsync(first, "session.updated");
+        using var http = new HttpClient();
+        var socketUrl = new Uri(_url, SocketPath.TrimStart('/'));
+
+        using (var refused = await HandshakeAsync(Origin))
+            await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "too_many_sessions");
+        using (var why = await http.GetAsync(socketUrl))
+            await Problem.AssertAsync(why, HttpStatusCode.TooManyRequests, "too_many_sessions");
+        first.Abort();
+        first.Dispose();
+        await Await.UntilAsync(() => _app.Factory.Services.GetRequiredService<CallControllers>().Live == 0, "the first call's controller to close");
+
+        // Nothing stands in the way now, and asking took no slot: the next socket opens.
+        using (var why = await http.GetAsync(socketUrl))
+            await Problem.AssertAsync(why, HttpStatusCode.BadRequest, "web_socket_required");
+        using var next = await OpenAsync();
+        await ReceiveUntilAsync(next, "session.updated");
+    }
+
+    [Fact]
+    public async Task Without_a_sign_in_the_plain_GET_a_page_asks_why_with_gets_401_too()
+    {
+        Start(RealtimeRazor.Tests.Access.Passcodes.Settings());
+        using var http = new HttpClient();
+
+        using var why = await http.GetAsync(new Uri(_url, SocketPath.TrimStart('/')));
+
+        await Problem.AssertAsync(why, HttpStatusCode.Unauthorized, "unauthenticated");
+    }
+
+    [Fact]
     public async Task A_page_that_drops_its_socket_without_a_close_frees_its_slot_and_closes_OpenAIs_socket()
     {
         Start(new() { ["Access:MaxSessionsPerUser"] = "1" });
