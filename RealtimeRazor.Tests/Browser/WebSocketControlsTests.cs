@@ -204,6 +204,29 @@ public sealed partial class WebSocketControlsTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task A_budget_spent_on_a_WebSocket_call_is_announced_and_the_next_call_is_refused_with_the_budget_text()
+    {
+        await using var voice = await ConnectAsync(new() { ["Access:Budget:PerUserDailyUsd"] = "0.05" });
+
+        // 1,000 audio output tokens: 0.064 US dollars at gpt-realtime's 64 per million, counted by the server's controller.
+        await voice.OpenAI.RealtimeSocket.SendAsync("""
+            {"type":"response.done","response":{"id":"resp_1","status":"completed","output":[],"usage":{"total_tokens":1000,"input_tokens":0,"output_tokens":1000,"output_token_details":{"text_tokens":0,"audio_tokens":1000}}}}
+            """);
+
+        await Expect(voice.Page.Locator("#budget-notice")).ToHaveTextAsync("Today's budget is spent: the call ends after this reply.", new() { Timeout = BrowserFixture.Patience });
+        await Expect(voice.Page.Locator("#usage-cost")).ToHaveTextAsync("$0.0640");
+        // The server may already have ended the call after the reply; otherwise the user does.
+        if (await voice.DisconnectButton.IsVisibleAsync())
+            await voice.DisconnectButton.ClickAsync();
+        await voice.ExpectTornDownAsync();
+        await voice.ConnectButton.ClickAsync();
+
+        // The refused handshake, explained by the server to the page's question, in the page's words.
+        await Expect(voice.Alert).ToContainTextAsync("You have used today's budget of 0.05 US dollars on this site.", new() { Timeout = BrowserFixture.Patience });
+        Assert.Single(voice.OpenAI.RealtimeSocket.Handshakes);
+    }
+
+    [Fact]
     public async Task In_Japanese_the_WebSocket_call_is_announced_and_controlled_in_Japanese()
     {
         await using var voice = await ConnectAsync(userOptions: new() { Locale = "ja-JP" }, connected: "接続済み (WebSocket フォールバック)");
