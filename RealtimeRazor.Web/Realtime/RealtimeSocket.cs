@@ -107,7 +107,7 @@ public static partial class RealtimeSocket
     /// </summary>
     private static Refusal WhyRefused(SessionRegistry sessions, string identity)
     {
-        if (sessions.Reserve(identity, TimeSpan.Zero, []).Refused(out var refusal, out var probe))
+        if (sessions.Reserve(identity, sessions.MaxSessionLength, []).Refused(out var refusal, out var probe))
             return refusal;
         probe.Dispose();
         return Refusal.Of(ProblemCode.WebSocketRequired);
