@@ -30,8 +30,14 @@ public sealed class FakeRealtimeSocket(string pathBase)
 
     private readonly ConcurrentDictionary<WebSocket, Session> _open = new();
     private readonly ConcurrentQueue<RealtimeSocketHandshake> _handshakes = new();
-    private readonly ConcurrentQueue<string> _received = new();
-    private readonly ConcurrentQueue<JsonObject> _truncations = new();
+    /// <summary>
+    /// Guards what the fake records of each client event: its text, its audio's length and loudness, a truncation.
+    /// All of it is recorded in one step before the event is answered, so a test that sees an event received also
+    /// sees everything it measured (counting the audio after listing the event once made an append look lost).
+    /// </summary>
+    private readonly Lock _record = new();
+    private readonly List<string> _received = [];
+    private readonly List<JsonObject> _truncations = [];
     private int _sessions;
     private int _turns;
     private long _appendedSamples;
@@ -46,26 +52,89 @@ public sealed class FakeRealtimeSocket(string pathBase)
     /// <summary>How long the scripted reply's audio lasts.</summary>
     public double ReplySeconds { get; set; } = 4;
 
+    /// <summary>Whether each session's first <c>session.update</c> is answered with a scripted reply at once, as the fake WebRTC peer speaks as soon as a call starts: the benchmark's first audio.</summary>
+    public bool SpeakFirst { get; set; }
+
     /// <summary>While true, nothing is read from the sockets: a stalled upstream, for backpressure tests.</summary>
     public bool Stalled { get; set; }
 
     public IReadOnlyList<RealtimeSocketHandshake> Handshakes => [.. _handshakes];
 
     /// <summary>Client events received, as JSON text, in order.</summary>
-    public IReadOnlyList<string> Received => [.. _received];
+    public IReadOnlyList<string> Received
+    {
+        get
+        {
+            lock (_record)
+                return [.. _received];
+        }
+    }
 
     public IReadOnlyList<JsonElement> ReceivedOfType(string type) =>
         [.. Received.Select(json => JsonDocument.Parse(json).RootElement).Where(e => e.TryGetProperty("type", out var t) && t.GetString() == type)];
 
     /// <summary>The truncations asked for (<c>item_id</c>, <c>audio_end_ms</c>), in order.</summary>
-    public IReadOnlyList<JsonObject> Truncations => [.. _truncations];
+    public IReadOnlyList<JsonObject> Truncations
+    {
+        get
+        {
+            lock (_record)
+                return [.. _truncations];
+        }
+    }
 
     public int OpenSockets => _open.Count;
 
     /// <summary>Milliseconds of audio received in appends, and how much of it was speech (above <see cref="SpeechThreshold"/>).</summary>
-    public (double ReceivedMs, double SpeechMs) Audio => (Interlocked.Read(ref _appendedSamples) * 1000.0 / SampleRate, Interlocked.Read(ref _loudWindows) * 20.0);
+    public (double ReceivedMs, double SpeechMs) Audio
+    {
+        get
+        {
+            lock (_record)
+                return (_appendedSamples * 1000.0 / SampleRate, _loudWindows * 20.0);
+        }
+    }
 
     public int Turns => _turns;
+
+    /// <summary>
+    /// Called with each append's PCM16 as it arrives (before the fake parses it), and the
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp of its arrival: the benchmark reads the send time it wrote into the audio.
+    /// </summary>
+    public Action<byte[], long>? AppendArrived { get; set; }
+
+    /// <summary>Forgets the client events received so far (a long benchmark would otherwise keep every append).</summary>
+    public void ForgetReceived()
+    {
+        lock (_record)
+            _received.Clear();
+    }
+
+    /// <summary>
+    /// Streams <c>response.output_audio.delta</c> on every open socket at real time, one <paramref name="chunk"/> of
+    /// silence each period until <paramref name="stop"/>, each carrying in its first 8 bytes the
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp it was sent at: how OpenAI's audio flows once a reply has started.
+    /// </summary>
+    public Task StreamAudioAsync(TimeSpan chunk, CancellationToken stop) => Task.WhenAll(_open.Values.Select(async session =>
+    {
+        var pcm = new byte[(int)(SampleRate * chunk.TotalSeconds) * 2];
+        using var timer = new PeriodicTimer(chunk);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop) && session.Socket.State == WebSocketState.Open)
+            {
+                BitConverter.TryWriteBytes(pcm, System.Diagnostics.Stopwatch.GetTimestamp());
+                await session.SendAsync(new JsonObject
+                {
+                    ["type"] = "response.output_audio.delta", ["event_id"] = session.NextEventId(), ["response_id"] = "resp_stream",
+                    ["item_id"] = "item_stream", ["output_index"] = 0, ["content_index"] = 0, ["delta"] = Convert.ToBase64String(pcm),
+                });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }));
 
     /// <summary>Handles the handshakes that name a model (a call's sideband names a <c>call_id</c> instead).</summary>
     internal bool Handles(HttpContext context) =>
@@ -162,10 +231,12 @@ public sealed class FakeRealtimeSocket(string pathBase)
                 message.Write(buffer, 0, result.Count);
                 if (!result.EndOfMessage)
                     continue;
+                var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
                 var json = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
                 message.SetLength(0);
-                _received.Enqueue(json);
-                await HandleAsync(session, JsonNode.Parse(json)!.AsObject());
+                var clientEvent = JsonNode.Parse(json)!.AsObject();
+                var loudWindows = Record(json, clientEvent, arrived);
+                await HandleAsync(session, clientEvent, loudWindows);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
@@ -173,15 +244,59 @@ public sealed class FakeRealtimeSocket(string pathBase)
         }
     }
 
-    private async Task HandleAsync(Session session, JsonObject clientEvent)
+    /// <summary>Records a client event whole (see <see cref="_record"/>); returns an append's 20 ms windows, true where loud.</summary>
+    private bool[] Record(string json, JsonObject clientEvent, long arrived)
+    {
+        var type = (string?)clientEvent["type"];
+        var pcm = type == "input_audio_buffer.append" ? Convert.FromBase64String((string)clientEvent["audio"]!) : [];
+        if (type == "input_audio_buffer.append")
+            AppendArrived?.Invoke(pcm, arrived);
+        var loudWindows = Loudness(pcm);
+        lock (_record)
+        {
+            _received.Add(json);
+            if (type == "input_audio_buffer.append")
+            {
+                _appendedSamples += pcm.Length / 2;
+                _loudWindows += loudWindows.Count(loud => loud);
+            }
+            else if (type == "conversation.item.truncate")
+            {
+                _truncations.Add(clientEvent.DeepClone().AsObject());
+            }
+        }
+        return loudWindows;
+    }
+
+    /// <summary>PCM16 cut into 20 ms windows: whether each is louder than <see cref="SpeechThreshold"/>.</summary>
+    private static bool[] Loudness(byte[] pcm)
+    {
+        const int window = SampleRate / 50;
+        var loud = new bool[pcm.Length / 2 / window];
+        for (var w = 0; w < loud.Length; w++)
+        {
+            double sum = 0;
+            for (var i = w * window; i < (w + 1) * window; i++)
+            {
+                var sample = BitConverter.ToInt16(pcm, i * 2) / 32768.0;
+                sum += sample * sample;
+            }
+            loud[w] = Math.Sqrt(sum / window) > SpeechThreshold;
+        }
+        return loud;
+    }
+
+    private async Task HandleAsync(Session session, JsonObject clientEvent, bool[] loudWindows)
     {
         switch ((string?)clientEvent["type"])
         {
             case "session.update":
                 await session.SendAsync(new JsonObject { ["type"] = "session.updated", ["event_id"] = session.NextEventId(), ["session"] = clientEvent["session"]!.DeepClone() });
+                if (SpeakFirst && session.Turn == 0)
+                    await TurnAsync(session);
                 break;
             case "input_audio_buffer.append":
-                await HearAsync(session, Convert.FromBase64String((string)clientEvent["audio"]!));
+                await HearAsync(session, loudWindows);
                 break;
             case "conversation.item.create":
                 var item = clientEvent["item"]!.DeepClone().AsObject();
@@ -191,7 +306,6 @@ public sealed class FakeRealtimeSocket(string pathBase)
                 session.LastItemId = (string?)item["id"];
                 break;
             case "conversation.item.truncate":
-                _truncations.Enqueue(clientEvent.DeepClone().AsObject());
                 await session.SendAsync(new JsonObject
                 {
                     ["type"] = "conversation.item.truncated",
@@ -208,23 +322,12 @@ public sealed class FakeRealtimeSocket(string pathBase)
     }
 
     /// <summary>Server VAD, roughly: 300 ms of speech, then 500 ms of silence, ends the user's turn.</summary>
-    private async Task HearAsync(Session session, byte[] pcm)
+    private async Task HearAsync(Session session, bool[] loudWindows)
     {
-        var samples = pcm.Length / 2;
-        Interlocked.Add(ref _appendedSamples, samples);
-        const int window = SampleRate / 50;
-        for (var start = 0; start + window <= samples; start += window)
+        foreach (var loud in loudWindows)
         {
-            double sum = 0;
-            for (var i = start; i < start + window; i++)
-            {
-                var sample = BitConverter.ToInt16(pcm, i * 2) / 32768.0;
-                sum += sample * sample;
-            }
-            var loud = Math.Sqrt(sum / window) > SpeechThreshold;
             if (loud)
             {
-                Interlocked.Increment(ref _loudWindows);
                 if (session.SpeechMs == 0 && AnswerSpeech)
                     await session.SendAsync(new JsonObject { ["type"] = "input_audio_buffer.speech_started", ["event_id"] = session.NextEventId(), ["audio_start_ms"] = 0, ["item_id"] = $"item_user{session.Turn + 1}" });
                 session.SpeechMs += 20;

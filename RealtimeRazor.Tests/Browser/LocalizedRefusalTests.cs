@@ -43,6 +43,43 @@ public sealed partial class LocalizedRefusalTests(BrowserFixture browser)
         await ExpectResetAsync(voice, locale);
     }
 
+    public static TheoryData<string, string, string> SocketRefusals => new()
+    {
+        // the browser's locale, what the server refuses the WebSocket's handshake for, what the user reads (as on WebRTC, above)
+        { "ja-JP", "too_many_sessions", "1 人が同時に開けるセッションの上限（1）に達しています。" },
+        { "zh-CN", "rate_limited", "你新建的会话过多。" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SocketRefusals))]
+    public async Task A_refused_WebSocket_handshake_is_explained_in_the_users_language_as_on_WebRTC(string locale, string refusal, string message)
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?>
+        {
+            ["Realtime:Transports"] = "WebSocket",
+            ["Access:MaxSessionsPerUser"] = "1",
+            ["Access:RateLimit:SessionsPerWindow"] = refusal == "rate_limited" ? "1" : "10",
+            ["Access:RateLimit:WindowSeconds"] = "120",
+        }, userOptions: new() { Locale = locale });
+        voice.OpenAI.RealtimeSocket.AnswerSpeech = false;
+        // Another tab's WebSocket call, with the same cookies: it holds the user's one slot and used the window's one session.
+        await voice.Page.EvaluateAsync("""
+            () => new Promise((resolve, reject) => {
+              const socket = new WebSocket(new URL('api/realtime/socket', location.href).href.replace(/^http/, 'ws'));
+              window.__otherTab = socket;
+              socket.addEventListener('message', resolve, { once: true });
+              socket.addEventListener('close', () => reject(new Error("the other tab's socket was refused")));
+            })
+            """);
+
+        await Connect(voice, locale).ClickAsync();
+
+        await Expect(voice.Alert).ToContainTextAsync(message);
+        await Expect(voice.Alert).Not.ToContainTextAsync(Latin());
+        await ExpectResetAsync(voice, locale);
+        Assert.Single(voice.OpenAI.RealtimeSocket.Handshakes);
+    }
+
     [Fact]
     public async Task The_page_writes_a_known_codes_text_itself_whatever_the_servers_detail_says()
     {

@@ -194,6 +194,41 @@ public sealed class RealtimeSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task A_page_whose_handshake_was_refused_asks_why_with_a_plain_GET_and_gets_the_same_problem_without_taking_a_slot()
+    {
+        Start(new() { ["Access:MaxSessionsPerUser"] = "1" });
+        var first = await OpenAsync();
+        await ReceiveUntilAsync(first, "session.updated");
+        using var http = new HttpClient();
+        var socketUrl = new Uri(_url, SocketPath.TrimStart('/'));
+
+        using (var refused = await HandshakeAsync(Origin))
+            await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "too_many_sessions");
+        using (var why = await http.GetAsync(socketUrl))
+            await Problem.AssertAsync(why, HttpStatusCode.TooManyRequests, "too_many_sessions");
+        first.Abort();
+        first.Dispose();
+        await Await.UntilAsync(() => _app.Factory.Services.GetRequiredService<CallControllers>().Live == 0, "the first call's controller to close");
+
+        // Nothing stands in the way now, and asking took no slot: the next socket opens.
+        using (var why = await http.GetAsync(socketUrl))
+            await Problem.AssertAsync(why, HttpStatusCode.BadRequest, "web_socket_required");
+        using var next = await OpenAsync();
+        await ReceiveUntilAsync(next, "session.updated");
+    }
+
+    [Fact]
+    public async Task Without_a_sign_in_the_plain_GET_a_page_asks_why_with_gets_401_too()
+    {
+        Start(RealtimeRazor.Tests.Access.Passcodes.Settings());
+        using var http = new HttpClient();
+
+        using var why = await http.GetAsync(new Uri(_url, SocketPath.TrimStart('/')));
+
+        await Problem.AssertAsync(why, HttpStatusCode.Unauthorized, "unauthenticated");
+    }
+
+    [Fact]
     public async Task A_page_that_drops_its_socket_without_a_close_frees_its_slot_and_closes_OpenAIs_socket()
     {
         Start(new() { ["Access:MaxSessionsPerUser"] = "1" });
@@ -327,19 +362,46 @@ public sealed class RealtimeSocketTests : IDisposable
         using var socket = await OpenAsync();
         await ReceiveUntilAsync(socket, "session.updated");
         _app.Fake.RealtimeSocket.Stalled = true;
+        const int Appends = 200, AppendMs = 2_000;
 
         var sending = Task.Run(async () =>
         {
-            for (var i = 0; i < 200; i++)
-                await SendAsync(socket, Append(2_000, loud: false));
+            // Silence whose first sample numbers the append, so the order upstream can be read back.
+            var pcm = new byte[FakeRealtimeSocket.SampleRate * AppendMs / 1000 * 2];
+            for (short i = 0; i < Appends; i++)
+            {
+                BitConverter.TryWriteBytes(pcm, i);
+                await SendAsync(socket, JsonSerializer.Serialize(new { type = "input_audio_buffer.append", audio = Convert.ToBase64String(pcm) }));
+            }
         });
         await Task.Delay(1000);
+        // While the held-back appends drain, every event OpenAI has received must already be whole: a check of the
+        // count alone once read the audio of the last append before it was counted, and saw one append "lost".
+        using var draining = new CancellationTokenSource();
+        var torn = Task.Run(() =>
+        {
+            var seen = new List<string>();
+            while (!draining.IsCancellationRequested)
+            {
+                var events = _app.Fake.RealtimeSocket.Received.Count;
+                var heardMs = _app.Fake.RealtimeSocket.Audio.ReceivedMs;
+                if (heardMs < (events - 1) * AppendMs)
+                    seen.Add($"{events - 1} appends received but {heardMs} ms heard");
+                Thread.Yield();
+            }
+            return seen;
+        });
         _app.Fake.RealtimeSocket.Stalled = false;
         await sending.WaitAsync(Patience);
-        await Await.UntilAsync(() => _app.Fake.RealtimeSocket.Received.Count >= 201, "every append upstream");
+        await Await.UntilAsync(() => _app.Fake.RealtimeSocket.Received.Count >= Appends + 1, "every append upstream");
+        await draining.CancelAsync();
 
-        // Held back, not dropped: every second of audio the page sent reached OpenAI.
-        Assert.Equal(400_000, _app.Fake.RealtimeSocket.Audio.ReceivedMs, precision: 0);
+        // Held back, not dropped: every second of audio the page sent reached OpenAI, and none was ever seen half-counted.
+        Assert.Equal(Appends * AppendMs, _app.Fake.RealtimeSocket.Audio.ReceivedMs, precision: 0);
+        Assert.Empty(await torn);
+        var order = _app.Fake.RealtimeSocket.ReceivedOfType("input_audio_buffer.append")
+            .Select(append => (int)BitConverter.ToInt16(Convert.FromBase64String(append.GetProperty("audio").GetString()![..4]))).ToList();
+        Assert.Equal(Enumerable.Range(0, Appends), order);
     }
 
     [Fact]

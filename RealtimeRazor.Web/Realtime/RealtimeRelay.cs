@@ -26,6 +26,9 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
     /// <summary>Events waiting in each direction; a full queue makes its writer wait.</summary>
     public const int QueueLength = 32;
 
+    /// <summary>The close reason when the call reached <c>Realtime:MaxSessionMinutes</c>: the page says so, as when its own countdown ends it.</summary>
+    public const string TimeLimitReason = "time_limit";
+
     /// <summary>How long a page has to answer the close before its socket is dropped.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
@@ -56,10 +59,12 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
         return Task.CompletedTask;
     }
 
-    /// <summary>Runs until either side ends; returns once the page's socket is closed (or dropped).</summary>
-    public async Task RunAsync(CallController controller, CancellationToken stopping)
+    /// <summary>Runs until either side ends or <paramref name="timeLimit"/> passes; returns once the page's socket is closed (or dropped).</summary>
+    public async Task RunAsync(CallController controller, TimeSpan timeLimit, CancellationToken stopping)
     {
         using var stopped = stopping.Register(() => End(WebSocketCloseStatus.NormalClosure, "session ended"));
+        using var expiry = new CancellationTokenSource(timeLimit);
+        using var expired = expiry.Token.Register(() => End(WebSocketCloseStatus.NormalClosure, TimeLimitReason));
         var upstream = SendUpstreamAsync(controller);
         var reading = ReadBrowserAsync();
         await SendBrowserAsync();

@@ -18,6 +18,8 @@ namespace RealtimeRazor.Web.Realtime;
 /// the page's socket to this server, relayed to OpenAI's Realtime WebSocket interface opened with the server's
 /// credentials. Refused like <c>POST /api/realtime/calls</c> (access, origin, rate limit, budget, caps), with
 /// problem details before the upgrade; after it, <see cref="RealtimeRelay"/> carries the events both ways.
+/// A browser cannot read a refused handshake, so a page whose socket closed before it opened asks the same
+/// address with a plain GET: the same checks answer with the same problem, or <c>web_socket_required</c> when none stands in the way.
 /// </summary>
 public static partial class RealtimeSocket
 {
@@ -37,12 +39,12 @@ public static partial class RealtimeSocket
         SessionRegistry sessions, CallControllers controllers, AuditLog audit, CallRecorder records, ILogger<RealtimeRelay> logger, IHostApplicationLifetime lifetime,
         string? preset, string? instructions)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
-            return Refusal.Of(ProblemCode.WebSocketRequired);
         if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
             return refusal;
 
         var identity = AccessIdentity.Of(context);
+        if (!context.WebSockets.IsWebSocketRequest)
+            return WhyRefused(sessions, identity);
         // Before the upgrade: in Open mode it may set the browser's identity cookie, which needs the response's headers.
         var recordOwner = RecordOwner.Of(context);
         var sessionTools = tools.For(settings.Tools);
@@ -88,8 +90,7 @@ public static partial class RealtimeSocket
         try
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-            stopping.CancelAfter(sessions.MaxSessionLength);
-            await relay.RunAsync(controller, stopping.Token);
+            await relay.RunAsync(controller, sessions.MaxSessionLength, stopping.Token);
         }
         finally
         {
@@ -98,6 +99,18 @@ public static partial class RealtimeSocket
             audit.CallEnded(callId, identity);
         }
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// A plain GET, after the endpoint's filters (access, origin, rate limit, budget) have passed: the caps are
+    /// asked by taking a slot and giving it back at once. Not audited as a refusal: it is a question, not a session.
+    /// </summary>
+    private static Refusal WhyRefused(SessionRegistry sessions, string identity)
+    {
+        if (sessions.Reserve(identity, sessions.MaxSessionLength, []).Refused(out var refusal, out var probe))
+            return refusal;
+        probe.Dispose();
+        return Refusal.Of(ProblemCode.WebSocketRequired);
     }
 
     /// <summary>The session the page chose, sent by the server itself: the page never configures its own session.</summary>

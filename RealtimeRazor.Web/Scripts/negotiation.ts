@@ -127,7 +127,7 @@ async function sdpFrom(response: Response): Promise<string> {
  * This server refuses with problem+json that carries a `code`: the page says it in its own language,
  * and only for a code it does not know shows the server's detail.
  */
-async function serverProblem(response: Response): Promise<string> {
+export async function serverProblem(response: Response): Promise<string> {
   try {
     const body: unknown = await response.json();
     if (typeof body === 'object' && body !== null) {

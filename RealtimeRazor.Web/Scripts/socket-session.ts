@@ -1,6 +1,6 @@
 import { SessionError } from './errors.js';
 import { t } from './i18n.js';
-import { withChoice, type SessionChoice } from './negotiation.js';
+import { serverProblem, withChoice, type SessionChoice } from './negotiation.js';
 import type { PageConfig } from './page-config.js';
 import type { PlaybackCommand, PlaybackReport } from './playback-worklet.js';
 import { is, parseEvent, type ClientEvent, type RealtimeEvent } from './protocol.js';
@@ -153,6 +153,8 @@ export class SocketSession implements CallSession {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url);
     this.#socket = socket;
+    let opened = false;
+    socket.addEventListener('open', () => { opened = true; }, { once: true });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new SessionError(t('err.noPath'))), connectTimeoutMs);
       socket.addEventListener('message', (message) => {
@@ -163,11 +165,13 @@ export class SocketSession implements CallSession {
         }
         if (event !== null) this.#onEvent(event);
       });
-      socket.addEventListener('close', () => {
+      socket.addEventListener('close', (closed) => {
         clearTimeout(timer);
-        // Refused before the upgrade (a cap, the budget) or dropped: the browser tells a page no more than that.
-        reject(new SessionError(t('err.connect')));
-        this.#end(t('err.closed'));
+        // The server's own end at the maximum length reads as the page's countdown does, whichever came first.
+        this.#end(closed.reason === 'time_limit' ? t('err.timeLimit', { minutes: Math.round(config.maxSessionSeconds / 60) }) : t('err.closed'));
+        // A refused handshake (a cap, the budget, the sign-in) reaches a page as a bare close: the server says why.
+        if (opened) reject(new SessionError(t('err.connect')));
+        else void refusalOf(url).then((text) => reject(new SessionError(text)));
       });
     });
   }
@@ -232,6 +236,24 @@ export class SocketSession implements CallSession {
     this.#live = false;
     this.#callbacks.onEnded(message);
   }
+}
+
+/**
+ * Why the server refused this socket: the same address, asked with a plain GET, answers with the same
+ * checks' problem (said in the page's language, as on WebRTC), or `web_socket_required` when nothing stood in the way.
+ */
+async function refusalOf(socketUrl: URL): Promise<string> {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  try {
+    const response = await fetch(url, { cache: 'no-store' });
+    const problem: unknown = await response.clone().json().catch(() => null);
+    const unexplained = typeof problem === 'object' && problem !== null && (problem as Record<string, unknown>)['code'] === 'web_socket_required';
+    if (!response.ok && !unexplained) return await serverProblem(response);
+  } catch {
+    // The server cannot be reached either: nothing more to say than the general failure.
+  }
+  return t('err.connect');
 }
 
 function toBase64(buffer: ArrayBuffer): string {

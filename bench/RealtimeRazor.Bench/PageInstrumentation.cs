@@ -2,7 +2,7 @@ namespace RealtimeRazor.Bench;
 
 /// <summary>
 /// Added to every measured page before its own scripts run. It observes, without changing, what the
-/// page does: when Connect is clicked, when getUserMedia runs, when a data channel opens and its first
+/// page does: when Connect is clicked, when getUserMedia runs, when a data channel (or the WebSocket transport's socket) opens and its first
 /// server event (the fake's session.created) arrives, and when the
 /// assistant's audio first carries energy in <c>&lt;audio id="assistant-audio"&gt;</c>. All times are the
 /// page's own <c>performance.now()</c>, so they need no clock shared with the benchmark.
@@ -43,6 +43,16 @@ public static class PageInstrumentation
             channel.addEventListener('open', () => { bench.channelOpenAt ??= performance.now(); });
             channel.addEventListener('message', () => { bench.firstEventAt ??= performance.now(); });
             return channel;
+          };
+
+          // The WebSocket transport's socket to the server: its opening and its first event, as a data channel's.
+          const NativeWebSocket = window.WebSocket;
+          window.WebSocket = class extends NativeWebSocket {
+            constructor(...args) {
+              super(...args);
+              this.addEventListener('open', () => { bench.channelOpenAt ??= performance.now(); });
+              this.addEventListener('message', () => { bench.firstEventAt ??= performance.now(); });
+            }
           };
 
           function startAudioWatch() {
