@@ -44,7 +44,7 @@ public static partial class RealtimeSocket
 
         var identity = AccessIdentity.Of(context);
         if (!context.WebSockets.IsWebSocketRequest)
-            return WhyRefused(sessions, identity);
+            return await WhyRefusedAsync(sessions, identity);
         // Before the upgrade: in Open mode it may set the browser's identity cookie, which needs the response's headers.
         var recordOwner = RecordOwner.Of(context);
         var sessionTools = tools.For(settings.Tools);
@@ -102,14 +102,14 @@ public static partial class RealtimeSocket
     }
 
     /// <summary>
-    /// A plain GET, after the endpoint's filters (access, origin, rate limit, budget) have passed: the caps are
+    /// A plain GET, after the endpoint's filters (access, origin, rate limit) have passed: the budget and the caps are
     /// asked by taking a slot and giving it back at once. Not audited as a refusal: it is a question, not a session.
     /// </summary>
-    private static Refusal WhyRefused(SessionRegistry sessions, string identity)
+    private static async Task<Refusal> WhyRefusedAsync(SessionRegistry sessions, string identity)
     {
-        if (sessions.Reserve(identity, sessions.MaxSessionLength, []).Refused(out var refusal, out var probe))
+        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, [])).Refused(out var refusal, out var probe))
             return refusal;
-        probe.Dispose();
+        await probe.DisposeAsync();
         return Refusal.Of(ProblemCode.WebSocketRequired);
     }
 
