@@ -156,6 +156,49 @@ public sealed partial class HistoryPageTests(PostgresFixture postgres) : IClassF
         Assert.DoesNotContain("Tokyo", first["session"]);
     }
 
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Continue_in_Direct_mode_mints_a_secret_whose_session_carries_the_last_turns_from_the_servers_record(string provider)
+    {
+        using var app = await AppAsync(provider, new() { ["Realtime:Negotiation"] = "Direct" });
+        // A Direct call, recorded from the sideband the server opens once the page reports it.
+        using (var mint = await app.Client.PostAsync("/api/realtime/client-secret", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, mint.StatusCode);
+            var slot = JsonDocument.Parse(await mint.Content.ReadAsStringAsync()).RootElement.GetProperty("slot").GetString()!;
+            using var report = await app.Client.PutAsync($"/api/realtime/calls/{FakeOpenAI.CallId}?slot={Uri.EscapeDataString(slot)}", null);
+            Assert.Equal(HttpStatusCode.Created, report.StatusCode);
+        }
+        await Await.UntilAsync(() => app.Fake.Sideband.OpenSockets == 1, "the sideband to open");
+        RecordsApp.EchoToolOutputs(app);
+        await RecordsApp.SpeakAsync(app);
+        await RecordsApp.HandledAsync(app);
+        using (var hangUp = await app.Client.DeleteAsync($"/api/realtime/calls/{FakeOpenAI.CallId}"))
+            Assert.Equal(HttpStatusCode.NoContent, hangUp.StatusCode);
+        var id = (await RecordsApp.RecordedAsync(app.Factory.Services, FakeOpenAI.CallId, c => c.EndedAt is not null, "the record")).Id;
+
+        // The page sends only the id (negotiation.ts); the turns come from the record, into the secret's session.
+        using (var continued = await app.Client.PostAsync($"/api/realtime/client-secret?continue={id}", null))
+            Assert.Equal(HttpStatusCode.OK, continued.StatusCode);
+
+        var sent = await app.UpstreamRequestsAsync("/realtime/client_secrets", 2);
+        var instructions = (string)JsonNode.Parse(sent[1].RequestMessage!.Body!)!["session"]!["instructions"]!;
+        Assert.StartsWith(app.Realtime.Instructions, instructions, StringComparison.Ordinal);
+        var context = instructions[app.Realtime.Instructions.Length..];
+        Assert.Contains("User: What's the weather in Tokyo?", context);
+        Assert.True(context.IndexOf("Assistant: It is sunny in Tokyo.", StringComparison.Ordinal) < context.IndexOf("User: Thank you!", StringComparison.Ordinal), context);
+        Assert.DoesNotContain("Tokyo", JsonNode.Parse(sent[0].RequestMessage!.Body!)!["session"]!.ToJsonString());
+
+        // Someone else's conversation (or one that is gone) is refused before anything is minted upstream.
+        using var stranger = app.Factory.CreateClient();
+        using (var refused = await stranger.PostAsync($"/api/realtime/client-secret?continue={id}", null))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+            Assert.Contains("conversation_not_found", await refused.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(2, app.Fake.Arrivals("/realtime/client_secrets").Count);
+    }
+
     [Fact]
     public async Task The_retention_sweep_deletes_conversations_older_than_RetainDays_and_keeps_younger_ones()
     {

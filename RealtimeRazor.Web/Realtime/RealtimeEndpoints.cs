@@ -78,9 +78,12 @@ public static class RealtimeEndpoints
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, RealtimeTools tools, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
-        string? preset, string? instructions)
+        RecordsStore kept, string? preset, string? instructions, Guid? @continue)
     {
         if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
+            return refusal;
+        // The secret's session carries the past turns: the page that uses it never sends them.
+        if ((await Continuation.AddAsync(settings, @continue, RecordOwner.Of(context), kept, context.RequestAborted)).Refused(out refusal, out settings))
             return refusal;
 
         var identity = AccessIdentity.Of(context);
