@@ -53,7 +53,10 @@ internal sealed class HistorySeed(string owner, int ownerConversations, int conv
     private sealed record ItemRow(Guid ConversationId, string ItemId, string? PreviousItemId, int Sequence, DateTime At, string Role, string? Text,
         string? ToolName, string? ToolCallId, string? ToolArguments, string? ToolResult, int? ToolDurationMs);
 
-    /// <summary>Conversations newest first: the user's every (conversations ÷ ownerConversations)th, the others' the rest.</summary>
+    /// <summary>
+    /// Conversations oldest first, as a site's records grow (row ids follow time): the user's every
+    /// (conversations ÷ ownerConversations)th, the others' the rest.
+    /// </summary>
     private IEnumerable<(Row Conversation, IEnumerable<ItemRow> Items)> Generate()
     {
         var random = new Random(42);
@@ -61,13 +64,13 @@ internal sealed class HistorySeed(string owner, int ownerConversations, int conv
         var span = TimeSpan.FromDays(29);
         var userEvery = conversations / ownerConversations;
         var userIndex = 0;
-        for (var i = 0; i < conversations; i++)
+        for (var i = conversations - 1; i >= 0; i--)
         {
-            var isUser = i % userEvery == 0 && userIndex < ownerConversations;
+            var isUser = i % userEvery == 0;
             var rowOwner = isUser ? owner : $"bench:user{i % OtherOwners}";
             var started = now - span * ((i + 1.0) / conversations);
             var id = Guid.CreateVersion7(new DateTimeOffset(started));
-            if (isUser && userIndex == 0)
+            if (i == 0)
                 NewestUserConversation = id;
             var rare = isUser && userIndex++ % RareEvery == RareEvery / 2;
             var row = new Row(id, rowOwner, $"rtc_seed_{i}", started, random.Next(1_000, 200_000));
@@ -94,6 +97,7 @@ internal sealed class HistorySeed(string owner, int ownerConversations, int conv
         }
     }
 
+    /// <remarks>Synchronous per row: a million awaits of a command that never yields only add overhead.</remarks>
     public async Task SqliteAsync(string connectionString)
     {
         await using var connection = new SqliteConnection(connectionString);
@@ -125,13 +129,13 @@ internal sealed class HistorySeed(string owner, int ownerConversations, int conv
             cStarted.Value = SqliteTime(row.StartedAt);
             cEnded.Value = SqliteTime(row.StartedAt.AddSeconds(itemsPerConversation * 7));
             cCost.Value = row.Cost;
-            await conversation.ExecuteNonQueryAsync();
+            conversation.ExecuteNonQuery();
             foreach (var i in items)
             {
                 object?[] values = [SqliteGuid(i.ConversationId), i.ItemId, i.PreviousItemId, i.Sequence, SqliteTime(i.At), i.Role, i.Text, i.ToolName, i.ToolCallId, i.ToolArguments, i.ToolResult, i.ToolDurationMs];
                 for (var v = 0; v < values.Length; v++)
                     p[v].Value = values[v] ?? DBNull.Value;
-                await item.ExecuteNonQueryAsync();
+                item.ExecuteNonQuery();
             }
         }
         await transaction.CommitAsync();
