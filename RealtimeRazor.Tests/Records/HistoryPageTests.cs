@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeRazor.Tests.Access;
@@ -106,6 +107,41 @@ public sealed partial class HistoryPageTests(PostgresFixture postgres) : IClassF
         }
         Assert.Single(app.Fake.Requests("/realtime/calls"));
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Search_finds_any_substring_in_any_language_takes_the_query_as_plain_text_and_forgets_deleted_conversations(string provider)
+    {
+        using var app = await AppAsync(provider);
+        var callId = await RecordsApp.StartCallAsync(app);
+        RecordsApp.EchoToolOutputs(app);
+        await RecordsApp.SpeakAsync(app);
+        await app.Fake.Sideband.SendAsync(RecordsApp.Added("item_ja", "item_answer", "user", "input_text", "明日の東京の天気を教えて"));
+        var id = (await RecordsApp.RecordedAsync(app.Factory.Services, callId,
+            c => c.Items.Any(i => i.ItemId == "item_ja") && c.Items.Any(i => i.Text == "Thank you!"), "the record")).Id;
+        async Task<bool> FindsAsync(string q)
+        {
+            using var response = await app.Client.GetAsync("/history?q=" + Uri.EscapeDataString(q));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadAsStringAsync()).Contains($"href=\"history/{id}\"", StringComparison.Ordinal);
+        }
+
+        // Inside words, across them, in any case; a line whose text came after the line itself (a late transcription).
+        Assert.True(await FindsAsync("SUNNY in tok"));
+        Assert.True(await FindsAsync("ank yo"));
+        // Japanese has no spaces between words; two characters are shorter than SQLite's index pieces.
+        Assert.True(await FindsAsync("東京の天気"));
+        Assert.True(await FindsAsync("天気"));
+        Assert.True(await FindsAsync("ky"));
+        // Query syntax of either database is only text to find.
+        foreach (var literal in new[] { "\"", "weather\" OR \"Paris", "NEAR(sunny Tokyo)", "tok*", "Tok_o", "sunny%Tokyo" })
+            Assert.False(await FindsAsync(literal), literal);
+
+        await using (var scope = app.Factory.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<RecordsDbContext>().Conversations.Where(c => c.Id == id).ExecuteDeleteAsync();
+        Assert.False(await FindsAsync("SUNNY in tok"));
+        Assert.False(await FindsAsync("天気"));
     }
 
     [Fact]
