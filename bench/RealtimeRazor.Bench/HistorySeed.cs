@@ -102,7 +102,14 @@ internal sealed class HistorySeed(string owner, int ownerConversations, int conv
     {
         await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync();
+        // As a bulk import would: the search index's insert trigger is set aside and the index rebuilt once at
+        // the end (row by row it takes many times longer); the trigger is put back exactly as the migration made it.
+        await using var triggerSql = connection.CreateCommand();
+        triggerSql.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'conversation_items_search_insert'";
+        var insertTrigger = (string?)await triggerSql.ExecuteScalarAsync();
         await using var transaction = connection.BeginTransaction();
+        if (insertTrigger is not null)
+            await Sql(connection, "DROP TRIGGER conversation_items_search_insert");
         await using var conversation = connection.CreateCommand();
         conversation.CommandText = """
             INSERT INTO conversations (Id, Owner, CallId, StartedAt, EndedAt, EndReason, Transport, Model, Preset, Voice, ContinuedFrom, InputTokens, OutputTokens, TotalTokens, CostMicros)
@@ -138,7 +145,19 @@ internal sealed class HistorySeed(string owner, int ownerConversations, int conv
                 item.ExecuteNonQuery();
             }
         }
+        if (insertTrigger is not null)
+        {
+            await Sql(connection, "INSERT INTO conversation_items_search(conversation_items_search) VALUES ('rebuild')");
+            await Sql(connection, insertTrigger);
+        }
         await transaction.CommitAsync();
+    }
+
+    private static async Task Sql(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     private static string SqliteGuid(Guid id) => id.ToString().ToUpperInvariant();
