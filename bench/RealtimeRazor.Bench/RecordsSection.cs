@@ -299,6 +299,8 @@ internal static class RecordsSection
                 ["Records:DataDirectory"] = _directory,
                 // Its request log lines would be the benchmark's noise.
                 ["Serilog:MinimumLevel:Default"] = "Warning",
+                // EF Core logs its look for the migrations table of a new database as a failed command.
+                ["Serilog:MinimumLevel:Override:Microsoft.EntityFrameworkCore.Database.Command"] = "Fatal",
             };
             foreach (var (key, value) in settings)
                 all[key] = value;
