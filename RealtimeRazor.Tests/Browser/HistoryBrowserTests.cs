@@ -117,6 +117,41 @@ public sealed class HistoryBrowserTests(BrowserFixture browser)
         Assert.Equal(404, (await page.GotoAsync(conversationUrl))!.Status);
     }
 
+    [Fact]
+    public async Task A_WebSocket_call_shows_in_History_with_transport_websocket_and_its_lines_in_order()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Transports"] = "WebSocket" });
+        var upstream = voice.OpenAI.RealtimeSocket;
+        upstream.AnswerSpeech = false;
+        await voice.ConnectButton.ClickAsync();
+        await Expect(voice.Status).ToHaveTextAsync("Connected (WebSocket fallback)");
+
+        await upstream.ReplyAsync();
+        await Expect(voice.TranscriptLines.Nth(1)).ToContainTextAsync(FakeRealtimeSocket.ReplyTranscript);
+        // The relay's controller has recorded both lines before the user hangs up.
+        await Await.UntilAsync(async () =>
+        {
+            await using var scope = voice.App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecordsDbContext>();
+            return await db.Items.CountAsync(i => i.Text == FakeRealtimeSocket.UserTranscript || i.Text == FakeRealtimeSocket.ReplyTranscript) == 2;
+        }, "both lines in the record", TimeSpan.FromSeconds(30));
+        await voice.DisconnectButton.ClickAsync();
+        await voice.ExpectTornDownAsync();
+
+        var page = voice.Page;
+        await page.GetByRole(AriaRole.Link, new() { Name = "History" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = FakeRealtimeSocket.UserTranscript }).ClickAsync();
+        var lines = page.GetByRole(AriaRole.Listitem);
+        await Expect(lines).ToHaveCountAsync(2);
+        await Expect(lines.Nth(0)).ToContainTextAsync("You" + FakeRealtimeSocket.UserTranscript);
+        await Expect(lines.Nth(1)).ToContainTextAsync("Assistant" + FakeRealtimeSocket.ReplyTranscript);
+        var export = await page.APIRequest.GetAsync(page.Url + "?handler=json");
+        Assert.Equal(200, export.Status);
+        var record = JsonNode.Parse(await export.TextAsync())!;
+        Assert.Equal("websocket", (string?)record["transport"]);
+        Assert.NotNull((string?)record["endedAt"]);
+    }
+
     [Theory]
     [InlineData("desktop")]
     [InlineData("phone")]
