@@ -36,6 +36,10 @@ public sealed partial class AppProcess : IDisposable, IAsyncDisposable
                 || name.StartsWith("Serilog__", StringComparison.OrdinalIgnoreCase) || name.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase))
                 start.Environment.Remove(name);
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        // The records file would go under the content root, which may be the source folder: each run keeps its
+        // own in a temp directory that goes with it, unless the caller names one.
+        RecordsDirectory = Directory.CreateTempSubdirectory("rr-app-records-").FullName;
+        start.Environment["Records__DataDirectory"] = RecordsDirectory;
         foreach (var (name, value) in environment)
             start.Environment[name] = value;
 
@@ -60,6 +64,9 @@ public sealed partial class AppProcess : IDisposable, IAsyncDisposable
         if (lines.Count < KeptLines)
             lines.Enqueue(line);
     }
+
+    /// <summary>Where the app's SQLite records go (<c>Records:DataDirectory</c>) unless the caller set it; deleted on dispose.</summary>
+    public string RecordsDirectory { get; }
 
     public IReadOnlyList<string> StandardOutput => stdout.ToList();
 
@@ -192,6 +199,14 @@ public sealed partial class AppProcess : IDisposable, IAsyncDisposable
             process.WaitForExit(5000);
         }
         process.Dispose();
+        try
+        {
+            Directory.Delete(RecordsDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Already gone, or still held: the temp directory is the system's to clean.
+        }
     }
 
     public ValueTask DisposeAsync()

@@ -2,10 +2,13 @@ using System.ComponentModel;
 using System.Text.Json.Nodes;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using RealtimeRazor.Tests.Access;
 using RealtimeRazor.Tests.Records;
+using RealtimeRazor.Web.Records;
 using static Microsoft.Playwright.Assertions;
 
 namespace RealtimeRazor.Tests.Browser;
@@ -112,6 +115,90 @@ public sealed class HistoryBrowserTests(BrowserFixture browser)
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/history$"));
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Weather in Tokyo?" })).ToHaveCountAsync(0);
         Assert.Equal(404, (await page.GotoAsync(conversationUrl))!.Status);
+    }
+
+    [Fact]
+    public async Task A_WebSocket_call_shows_in_History_with_transport_websocket_and_its_lines_in_order()
+    {
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, new Dictionary<string, string?> { ["Realtime:Transports"] = "WebSocket" });
+        var upstream = voice.OpenAI.RealtimeSocket;
+        upstream.AnswerSpeech = false;
+        await voice.ConnectButton.ClickAsync();
+        await Expect(voice.Status).ToHaveTextAsync("Connected (WebSocket fallback)");
+
+        await upstream.ReplyAsync();
+        await Expect(voice.TranscriptLines.Nth(1)).ToContainTextAsync(FakeRealtimeSocket.ReplyTranscript);
+        // The relay's controller has recorded both lines before the user hangs up.
+        await Await.UntilAsync(async () =>
+        {
+            await using var scope = voice.App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecordsDbContext>();
+            return await db.Items.CountAsync(i => i.Text == FakeRealtimeSocket.UserTranscript || i.Text == FakeRealtimeSocket.ReplyTranscript) == 2;
+        }, "both lines in the record", TimeSpan.FromSeconds(30));
+        await voice.DisconnectButton.ClickAsync();
+        await voice.ExpectTornDownAsync();
+
+        var page = voice.Page;
+        await page.GetByRole(AriaRole.Link, new() { Name = "History" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = FakeRealtimeSocket.UserTranscript }).ClickAsync();
+        var lines = page.GetByRole(AriaRole.Listitem);
+        await Expect(lines).ToHaveCountAsync(2);
+        await Expect(lines.Nth(0)).ToContainTextAsync("You" + FakeRealtimeSocket.UserTranscript);
+        await Expect(lines.Nth(1)).ToContainTextAsync("Assistant" + FakeRealtimeSocket.ReplyTranscript);
+        var export = await page.APIRequest.GetAsync(page.Url + "?handler=json");
+        Assert.Equal(200, export.Status);
+        var record = JsonNode.Parse(await export.TextAsync())!;
+        Assert.Equal("websocket", (string?)record["transport"]);
+        Assert.NotNull((string?)record["endedAt"]);
+    }
+
+    [Theory]
+    [InlineData("desktop")]
+    [InlineData("phone")]
+    public async Task The_usage_page_and_History_pass_WCAG_2_1_AA_and_fit_the_screen_with_records_in_them(string screen)
+    {
+        var options = screen == "phone"
+            ? new BrowserNewContextOptions { ViewportSize = new() { Width = 375, Height = 740 }, DeviceScaleFactor = 2, HasTouch = true, IsMobile = true }
+            : new BrowserNewContextOptions { ViewportSize = new() { Width = 1280, Height = 800 } };
+        await using var voice = await VoiceHarness.StartAsync(browser.Browser, Passcodes.Settings(new() { ["Access:Admins:0"] = Passcodes.Alice }), options);
+        // Two users' conversations today (records belong to "user:" + the signed-in name), one with a long name:
+        // the table and the chart have something to show, and Alice's History has her line.
+        await using (var scope = voice.App.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RecordsDbContext>();
+            await db.Database.MigrateAsync();
+            var now = DateTime.UtcNow;
+            foreach (var (owner, cost) in new[] { ("user:" + Passcodes.Alice, 123_456L), ("user:a-colleague-with-a-rather-long-name@example.com", 2_000_000L) })
+                db.Conversations.Add(new Conversation
+                {
+                    Id = Guid.CreateVersion7(), Owner = owner, CallId = "rtc_" + Guid.NewGuid().ToString("N"), StartedAt = now.AddMinutes(-5), EndedAt = now,
+                    Transport = "webrtc", Model = "gpt-realtime", Voice = "marin", CostMicros = cost, TotalTokens = 1000,
+                    Items = [new ConversationItem { ItemId = "item_1", Role = ItemRole.User, Text = "Weather in Tokyo?", At = now.AddMinutes(-5) }],
+                });
+            await db.SaveChangesAsync();
+        }
+        var page = voice.Page;
+        await page.GetByLabel("Passcode").FillAsync(Passcodes.AlicePasscode);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(voice.ConnectButton).ToBeVisibleAsync();
+
+        await page.GotoAsync(new Uri(voice.AppUrl, "admin/usage").ToString());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Usage" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "user:a-colleague-with-a-rather-long-name@example.com" })).ToBeVisibleAsync();
+        await ExpectNoViolationsAsync(page, $"usage ({screen})");
+        await ExpectFitsAsync(page, "usage");
+
+        await page.GotoAsync(new Uri(voice.AppUrl, "history").ToString());
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Weather in Tokyo?" })).ToBeVisibleAsync();
+        await ExpectNoViolationsAsync(page, $"history ({screen})");
+        await ExpectFitsAsync(page, "history");
+    }
+
+    /// <summary>Nothing makes the page scroll sideways (a wide table scrolls inside its own box).</summary>
+    private static async Task ExpectFitsAsync(IPage page, string name)
+    {
+        var (scrollWidth, viewport) = (await page.EvaluateAsync<int>("document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("window.innerWidth"));
+        Assert.True(scrollWidth <= viewport, $"The {name} page is {scrollWidth} px wide in a {viewport} px window");
     }
 
     private static async Task ExpectNoViolationsAsync(IPage page, string state)

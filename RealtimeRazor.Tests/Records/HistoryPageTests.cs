@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeRazor.Tests.Access;
@@ -108,6 +109,41 @@ public sealed partial class HistoryPageTests(PostgresFixture postgres) : IClassF
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/history/{id}")).StatusCode);
     }
 
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Search_finds_any_substring_in_any_language_takes_the_query_as_plain_text_and_forgets_deleted_conversations(string provider)
+    {
+        using var app = await AppAsync(provider);
+        var callId = await RecordsApp.StartCallAsync(app);
+        RecordsApp.EchoToolOutputs(app);
+        await RecordsApp.SpeakAsync(app);
+        await app.Fake.Sideband.SendAsync(RecordsApp.Added("item_ja", "item_answer", "user", "input_text", "明日の東京の天気を教えて"));
+        var id = (await RecordsApp.RecordedAsync(app.Factory.Services, callId,
+            c => c.Items.Any(i => i.ItemId == "item_ja") && c.Items.Any(i => i.Text == "Thank you!"), "the record")).Id;
+        async Task<bool> FindsAsync(string q)
+        {
+            using var response = await app.Client.GetAsync("/history?q=" + Uri.EscapeDataString(q));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadAsStringAsync()).Contains($"href=\"history/{id}\"", StringComparison.Ordinal);
+        }
+
+        // Inside words, across them, in any case; a line whose text came after the line itself (a late transcription).
+        Assert.True(await FindsAsync("SUNNY in tok"));
+        Assert.True(await FindsAsync("ank yo"));
+        // Japanese has no spaces between words; two characters are shorter than SQLite's index pieces.
+        Assert.True(await FindsAsync("東京の天気"));
+        Assert.True(await FindsAsync("天気"));
+        Assert.True(await FindsAsync("ky"));
+        // Query syntax of either database is only text to find.
+        foreach (var literal in new[] { "\"", "weather\" OR \"Paris", "NEAR(sunny Tokyo)", "tok*", "Tok_o", "sunny%Tokyo" })
+            Assert.False(await FindsAsync(literal), literal);
+
+        await using (var scope = app.Factory.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<RecordsDbContext>().Conversations.Where(c => c.Id == id).ExecuteDeleteAsync();
+        Assert.False(await FindsAsync("SUNNY in tok"));
+        Assert.False(await FindsAsync("天気"));
+    }
+
     [Fact]
     public async Task Delete_removes_the_conversation_and_a_cross_site_delete_is_refused()
     {
@@ -154,6 +190,49 @@ public sealed partial class HistoryPageTests(PostgresFixture postgres) : IClassF
         // The first call's session had none of it.
         var first = await Multipart.ReadFieldsAsync(sent[0].RequestMessage!.Headers!["Content-Type"].First(), sent[0].RequestMessage!.Body!);
         Assert.DoesNotContain("Tokyo", first["session"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Continue_in_Direct_mode_mints_a_secret_whose_session_carries_the_last_turns_from_the_servers_record(string provider)
+    {
+        using var app = await AppAsync(provider, new() { ["Realtime:Negotiation"] = "Direct" });
+        // A Direct call, recorded from the sideband the server opens once the page reports it.
+        using (var mint = await app.Client.PostAsync("/api/realtime/client-secret", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, mint.StatusCode);
+            var slot = JsonDocument.Parse(await mint.Content.ReadAsStringAsync()).RootElement.GetProperty("slot").GetString()!;
+            using var report = await app.Client.PutAsync($"/api/realtime/calls/{FakeOpenAI.CallId}?slot={Uri.EscapeDataString(slot)}", null);
+            Assert.Equal(HttpStatusCode.Created, report.StatusCode);
+        }
+        await Await.UntilAsync(() => app.Fake.Sideband.OpenSockets == 1, "the sideband to open");
+        RecordsApp.EchoToolOutputs(app);
+        await RecordsApp.SpeakAsync(app);
+        await RecordsApp.HandledAsync(app);
+        using (var hangUp = await app.Client.DeleteAsync($"/api/realtime/calls/{FakeOpenAI.CallId}"))
+            Assert.Equal(HttpStatusCode.NoContent, hangUp.StatusCode);
+        var id = (await RecordsApp.RecordedAsync(app.Factory.Services, FakeOpenAI.CallId, c => c.EndedAt is not null, "the record")).Id;
+
+        // The page sends only the id (negotiation.ts); the turns come from the record, into the secret's session.
+        using (var continued = await app.Client.PostAsync($"/api/realtime/client-secret?continue={id}", null))
+            Assert.Equal(HttpStatusCode.OK, continued.StatusCode);
+
+        var sent = await app.UpstreamRequestsAsync("/realtime/client_secrets", 2);
+        var instructions = (string)JsonNode.Parse(sent[1].RequestMessage!.Body!)!["session"]!["instructions"]!;
+        Assert.StartsWith(app.Realtime.Instructions, instructions, StringComparison.Ordinal);
+        var context = instructions[app.Realtime.Instructions.Length..];
+        Assert.Contains("User: What's the weather in Tokyo?", context);
+        Assert.True(context.IndexOf("Assistant: It is sunny in Tokyo.", StringComparison.Ordinal) < context.IndexOf("User: Thank you!", StringComparison.Ordinal), context);
+        Assert.DoesNotContain("Tokyo", JsonNode.Parse(sent[0].RequestMessage!.Body!)!["session"]!.ToJsonString());
+
+        // Someone else's conversation (or one that is gone) is refused before anything is minted upstream.
+        using var stranger = app.Factory.CreateClient();
+        using (var refused = await stranger.PostAsync($"/api/realtime/client-secret?continue={id}", null))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+            Assert.Contains("conversation_not_found", await refused.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(2, app.Fake.Arrivals("/realtime/client_secrets").Count);
     }
 
     [Fact]

@@ -78,9 +78,12 @@ public static class RealtimeEndpoints
     /// </remarks>
     private static async Task<IResult> CreateClientSecret(
         HttpContext context, OpenAIRealtimeClient openAI, IOptions<RealtimeOptions> realtime, RealtimeTools tools, IOptions<OpenAIOptions> openAIOptions, SessionRegistry sessions, AuditLog audit,
-        string? preset, string? instructions)
+        RecordsStore kept, string? preset, string? instructions, Guid? @continue)
     {
         if (SessionConfig.Resolve(realtime.Value, preset, instructions).Refused(out var refusal, out var settings))
+            return refusal;
+        // The secret's session carries the past turns: the page that uses it never sends them.
+        if ((await Continuation.AddAsync(settings, @continue, RecordOwner.Of(context), kept, context.RequestAborted)).Refused(out refusal, out settings))
             return refusal;
 
         var identity = AccessIdentity.Of(context);
@@ -98,12 +101,17 @@ public static class RealtimeEndpoints
     /// Direct: the page names the call OpenAI answered its offer with (the <c>Location</c>'s last segment)
     /// and the slot of the secret it used, so the caps, the maximum length and Disconnect hold as in Relay.
     /// </summary>
-    private static async Task<IResult> ReportDirectCall(string id, string? slot, HttpContext context, LinkGenerator links, SessionRegistry sessions, AuditLog audit)
+    private static async Task<IResult> ReportDirectCall(string id, string? slot, HttpContext context, LinkGenerator links, SessionRegistry sessions, AuditLog audit,
+        CallRecorder records, IOptions<RealtimeOptions> realtime)
     {
         if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
             return Refusal.Of(ProblemCode.InvalidCallId);
         var identity = AccessIdentity.Of(context);
+        // Before the controller hears anything: the record is the page's user's (in Open mode, its browser's).
+        records.Describe(id, new CallDescription(RecordOwner.Of(context), "webrtc", realtime.Value.Model, null, realtime.Value.Voice));
         var outcome = await sessions.TryReportAsync(identity, slot ?? string.Empty, id);
+        if (outcome != SessionRegistry.ReportOutcome.Bound)
+            records.Forget(id);
         if (outcome == SessionRegistry.ReportOutcome.Bound)
             audit.CallStarted(id, identity);
         return outcome switch

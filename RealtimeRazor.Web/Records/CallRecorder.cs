@@ -53,6 +53,9 @@ public sealed class CallRecorder
             _described[callId] = call;
     }
 
+    /// <summary>A described call that never started (its report was refused): nothing of it is kept.</summary>
+    public void Forget(string callId) => _described.TryRemove(callId, out _);
+
     /// <summary>Every server event of a call, as its controller receives it.</summary>
     public void Observe(string callId, string owner, JsonNode? serverEvent)
     {

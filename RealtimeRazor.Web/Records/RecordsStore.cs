@@ -13,28 +13,59 @@ public sealed class RecordsStore(RecordsDbContext db)
 
     public sealed record Summary(Guid Id, DateTime StartedAt, DateTime? EndedAt, long CostMicros, int Lines, string? FirstLine);
 
-    /// <summary>The owner's conversations, newest first; with <paramref name="search"/>, those where it was said.</summary>
+    /// <summary>
+    /// The owner's conversations, newest first; with <paramref name="search"/>, those where it was said (a
+    /// case-insensitive substring, in any language), the newest mention first.
+    /// </summary>
     public async Task<(IReadOnlyList<Summary> Page, bool More)> ListAsync(string owner, int page, string? search, CancellationToken cancellationToken)
     {
+        var term = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
+        // SQLite's index is of three-character pieces: a shorter search reads the lines themselves.
+        if (term is not null && db is SqliteRecordsDbContext && term.EnumerateRunes().Count() >= 3)
+            return await SearchSqliteAsync(owner, page, term, cancellationToken);
         var query = db.Conversations.AsNoTracking().Where(c => c.Owner == owner);
-        if (!string.IsNullOrWhiteSpace(search))
+        if (term is not null)
         {
             // A plain LIKE: escaped so the user's % and _ are literal characters, not patterns.
-            var pattern = "%" + search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
-            // Case-insensitive on both: SQLite's LIKE already is (for ASCII); PostgreSQL's is ILIKE.
+            var pattern = "%" + term.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            // Case-insensitive on both: SQLite's LIKE already is (for ASCII); PostgreSQL's is ILIKE, which its
+            // trigram index serves (Migrations/PostgreSQL/*_Search).
             query = db is PostgresRecordsDbContext
                 ? query.Where(c => c.Items.Any(i => EF.Functions.ILike(i.Text!, pattern, "\\")))
                 : query.Where(c => c.Items.Any(i => EF.Functions.Like(i.Text!, pattern, "\\")));
         }
-        var rows = await query
-            .OrderByDescending(c => c.StartedAt)
-            .Skip(page * PageSize)
-            .Take(PageSize + 1)
-            .Select(c => new Summary(c.Id, c.StartedAt, c.EndedAt, c.CostMicros, c.Items.Count,
-                c.Items.Where(i => i.Role == ItemRole.User && i.Text != null).OrderBy(i => i.Sequence).Select(i => i.Text).FirstOrDefault()))
-            .ToListAsync(cancellationToken);
+        var rows = await Summaries(query.OrderByDescending(c => c.StartedAt).Skip(page * PageSize).Take(PageSize + 1)).ToListAsync(cancellationToken);
         return (rows.Take(PageSize).ToList(), rows.Count > PageSize);
     }
+
+    /// <summary>
+    /// SQLite: the FTS5 trigram index (Migrations/Sqlite/*_Search) finds the lines, read newest first (lines
+    /// are numbered as they arrive) and only until the page is full, so neither a rare nor a common phrase
+    /// reads the owner's every line.
+    /// </summary>
+    private async Task<(IReadOnlyList<Summary> Page, bool More)> SearchSqliteAsync(string owner, int page, string term, CancellationToken cancellationToken)
+    {
+        // One quoted FTS5 string: the user's text is a phrase to find, never query syntax.
+        var phrase = "\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        var take = PageSize + 1;
+        var skip = page * PageSize;
+        var ids = await db.Database.SqlQuery<Guid>($"""
+            SELECT DISTINCT i.ConversationId AS Value
+            FROM conversation_items_search AS s
+            JOIN conversation_items AS i ON i.Id = s.rowid
+            JOIN conversations AS c ON c.Id = i.ConversationId
+            WHERE conversation_items_search MATCH {phrase} AND c.Owner = {owner}
+            ORDER BY s.rowid DESC
+            LIMIT {take} OFFSET {skip}
+            """).ToListAsync(cancellationToken);
+        var rows = await Summaries(db.Conversations.AsNoTracking().Where(c => ids.Contains(c.Id))).ToListAsync(cancellationToken);
+        var ordered = rows.OrderBy(row => ids.IndexOf(row.Id)).ToList();
+        return (ordered.Take(PageSize).ToList(), ordered.Count > PageSize);
+    }
+
+    private static IQueryable<Summary> Summaries(IQueryable<Conversation> conversations) =>
+        conversations.Select(c => new Summary(c.Id, c.StartedAt, c.EndedAt, c.CostMicros, c.Items.Count,
+            c.Items.Where(i => i.Role == ItemRole.User && i.Text != null).OrderBy(i => i.Sequence).Select(i => i.Text).FirstOrDefault()));
 
     /// <summary>The owner's conversation with its lines in conversation order; null when it is not theirs.</summary>
     public async Task<Conversation?> FindAsync(string owner, Guid id, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
@@ -207,7 +208,9 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
                     continue;
                 if (result.MessageType == WebSocketMessageType.Text)
                 {
+                    var started = Stopwatch.GetTimestamp();
                     OnEvent(buffer.WrittenMemory);
+                    CallMetrics.EventHandling.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     if (_relay is { } relay)
                         await relay.Forward(buffer.WrittenMemory);
                 }
