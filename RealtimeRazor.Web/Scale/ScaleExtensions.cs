@@ -8,7 +8,7 @@ namespace RealtimeRazor.Web.Scale;
 
 /// <summary>
 /// More than one instance: with <c>Redis:Configuration</c> set, what must hold across instances (session
-/// caps and call ownership, rate limits, sign-in keys) lives in Redis. Unset, nothing here is registered
+/// caps and call ownership, rate limits, sign-in keys, which instance runs each call) lives in Redis. Unset, nothing here is registered
 /// beyond the options and the in-memory session store.
 /// </summary>
 public static class ScaleExtensions
@@ -29,10 +29,14 @@ public static class ScaleExtensions
             builder.Services.AddSingleton<IConnectionMultiplexer>(services =>
                 ConnectionMultiplexer.Connect(services.GetRequiredService<IOptions<RedisOptions>>().Value.Connection()));
             builder.Services.AddSingleton<ISessionStore, RedisSessionStore>();
+            builder.Services.AddSingleton<RedisCallLeases>();
+            builder.Services.AddSingleton<ICallLeases>(services => services.GetRequiredService<RedisCallLeases>());
+            builder.Services.AddHostedService<CallTakeover>();
         }
         else
         {
             builder.Services.AddSingleton<ISessionStore, InMemorySessionStore>();
+            builder.Services.AddSingleton<ICallLeases, NoCallLeases>();
         }
         return builder;
     }
