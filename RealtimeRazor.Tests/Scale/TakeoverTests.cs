@@ -133,6 +133,53 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
                 : RecordsApp.Line(item)));
     }
 
+    [Fact]
+    public async Task A_call_whose_instance_stops_normally_is_taken_over_and_its_record_goes_on_to_its_real_end()
+    {
+        var records = await postgres.CreateDatabaseAsync();
+        var (a, b) = await StartTwoAsync(new()
+        {
+            ["Records__Provider"] = "PostgreSQL",
+            ["ConnectionStrings__Records"] = records,
+        });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var created = await SendAsync(http, a, HttpMethod.Post, "api/realtime/calls");
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var location = created.Headers.Location!.OriginalString;
+        var callId = location[(location.LastIndexOf('/') + 1)..];
+        await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+        await fake.Sideband.SendAsync(RecordsApp.Added("item_before", null, "user", "input_text", "Before the stop"));
+        await RecordedAsync(records, callId, c => c.Items.Count == 1, "instance A to record the line before its stop");
+
+        // A deploy stops instance A (SIGTERM): it ends its records as it stops, and the call goes on at OpenAI.
+        var stopping = apps[0];
+        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", stopping.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await term.WaitForExitAsync();
+        Assert.True(await stopping.ExitedWithinAsync(TimeSpan.FromSeconds(60)), $"A did not stop:\n{stopping.Output}");
+        Assert.Equal("server_stopped", (await RecordedAsync(records, callId, c => c.EndedAt is not null, "A's stop to end the record")).EndReason);
+        await Await.UntilAsync(() => fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) == 2 && fake.Sideband.OpenSockets == 1,
+            "instance B to reopen the sideband", TimeSpan.FromSeconds(30));
+
+        await fake.Sideband.SendAsync(RecordsApp.Added("item_after", "item_before", "assistant", "output_text", "After the stop"));
+        await RecordedAsync(records, callId, c => c.Items.Count == 2, "instance B to record the line after A's stop");
+        using var hungUp = await SendAsync(http, b, HttpMethod.Delete, location);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, hungUp.StatusCode);
+
+        var conversation = await RecordedAsync(records, callId, c => c.EndedAt is not null, "the record to end with the call");
+        Assert.Equal(["User: Before the stop", "Assistant: After the stop"], conversation.Items.Select(RecordsApp.Line));
+        Assert.Equal("ended", conversation.EndReason);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, Uri instance, HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(instance, path));
+        if (method == HttpMethod.Post)
+            request.Content = TestApp.Sdp(TestData.Offer);
+        request.Headers.Add("Origin", instance.GetLeftPart(UriPartial.Authority));
+        request.Headers.Add("Sec-Fetch-Site", "same-origin");
+        return await http.SendAsync(request);
+    }
+
     /// <summary>The record as PostgreSQL holds it, read as the app reads it.</summary>
     private static async Task<Conversation> RecordedAsync(string connection, string callId, Func<Conversation, bool> done, string what)
     {
