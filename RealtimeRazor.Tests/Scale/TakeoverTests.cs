@@ -181,14 +181,27 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     /// <summary>The record as PostgreSQL holds it, read as the app reads it.</summary>
-    private static async Task<Conversation> RecordedAsync(string connection, string callId, Func<Conversation, bool> done, string what)
+    private async Task<Conversation> RecordedAsync(string connection, string callId, Func<Conversation, bool> done, string what)
+    {
+        try
+        {
+            return await ReadRecordAsync(connection, callId, done, what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; the instances said:\n{string.Join("\n----\n", apps.Select(app => app.Output))}", ex);
+        }
+    }
+
+    private static async Task<Conversation> ReadRecordAsync(string connection, string callId, Func<Conversation, bool> done, string what)
     {
         await using var services = new ServiceCollection()
             .AddDbContext<PostgresRecordsDbContext>(db => db.UseNpgsql(connection))
             .AddScoped<RecordsDbContext>(s => s.GetRequiredService<PostgresRecordsDbContext>())
             .BuildServiceProvider();
         Conversation? conversation = null;
-        await Await.UntilAsync(async () => (conversation = await RecordsApp.ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(30));
+        // Generous: both instances migrate the fresh database at startup, one of them retrying with backoff.
+        await Await.UntilAsync(async () => (conversation = await RecordsApp.ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(60));
         return conversation!;
     }
 
