@@ -6,6 +6,7 @@ using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
 using RealtimeRazor.Web.Realtime.Calls;
 using RealtimeRazor.Web.Realtime.Tools;
+using RealtimeRazor.Web.Scale;
 using StackExchange.Redis;
 
 namespace RealtimeRazor.Web.Realtime;
@@ -15,11 +16,13 @@ namespace RealtimeRazor.Web.Realtime;
 /// calls outlived <c>Realtime:MaxSessionMinutes</c>. What every instance must agree on (the caps, which
 /// user owns which call, when each ends) is in the <see cref="ISessionStore"/>; what only this process
 /// can hold (a call's controller and its tools) is kept here. A slot owns its call's controller: whichever
-/// way the call ends, removing the slot closes the controller and its sideband.
+/// way the call ends, removing the slot closes the controller and its sideband. With Redis, the instance
+/// running a WebRTC call's controller holds its lease (<see cref="ICallLeases"/>), so another instance can
+/// take the call over (<see cref="TakeOver"/>) when this one dies.
 /// </summary>
 public sealed partial class SessionRegistry(
     TimeProvider time, IOptions<AccessOptions> access, IOptions<RealtimeOptions> realtime, CallControllers controllers, ISessionStore store, ISpendingLedger ledger,
-    RealtimeTools allTools, ILogger<SessionRegistry> logger)
+    RealtimeTools allTools, ICallLeases leases, ILogger<SessionRegistry> logger)
 {
     private readonly Lock _gate = new();
     private readonly List<Slot> _slots = [];
@@ -161,7 +164,7 @@ public sealed partial class SessionRegistry(
     private async Task BindAsync(Slot slot, string callId)
     {
         if ((await store.BindAsync(slot.Owner, slot.Id, callId, time.GetUtcNow(), lengthFromStart: null)).Outcome == BindOutcome.Bound)
-            BindHere(slot, callId);
+            BindHere(slot, callId, NegotiationMode.Relay);
     }
 
     private async Task ReleaseAsync(Slot slot)
@@ -195,7 +198,7 @@ public sealed partial class SessionRegistry(
             slot = _slots.Find(candidate => candidate.Id == slotId) ?? Adopt(slotId, owner, now, bound.Tools);
             slot.EndsAt = slot.StartedAt + MaxSessionLength;
         }
-        BindHere(slot, callId);
+        BindHere(slot, callId, NegotiationMode.Direct);
         return ReportOutcome.Bound;
     }
 
@@ -238,14 +241,42 @@ public sealed partial class SessionRegistry(
     }
 
     /// <summary>The call's controller is made when its id is known, and from then on belongs to the slot.</summary>
-    private void BindHere(Slot slot, string callId)
+    private void BindHere(Slot slot, string callId, NegotiationMode mode)
     {
         lock (_gate)
         {
             slot.CallId = callId;
             slot.Controller = controllers.Open(callId, slot.Owner, slot.Tools, forget: () => Forget(slot));
         }
+        leases.Hold(new LeasedCall(callId, slot.Id, slot.Owner, slot.StartedAt, slot.EndsAt, [.. slot.Tools.Select(tool => tool.Name)], mode, Record: null));
     }
+
+    /// <summary>
+    /// A live call whose instance died, claimed by this one: its slot (still in the store, still counted)
+    /// is held here from now on, and a new controller reopens the call's sideband. False when its controller
+    /// already runs here. (A Direct call's slot may be here without a controller: its secret was minted here.)
+    /// </summary>
+    public bool TakeOver(LeasedCall call)
+    {
+        Slot? slot;
+        lock (_gate)
+        {
+            slot = _slots.Find(candidate => candidate.Id == call.SlotId);
+            if (slot?.Controller is not null)
+                return false;
+            if (slot is null)
+            {
+                slot = new Slot(call.SlotId, call.Owner, call.StartedAt, call.EndsAt, allTools.For(call.Tools));
+                _slots.Add(slot);
+            }
+            slot.EndsAt = call.EndsAt;
+        }
+        BindHere(slot, call.CallId, call.Mode);
+        return true;
+    }
+
+    /// <summary>Another instance holds the call now (this one failed to renew its lease in time): its controller here closes, the call goes on there.</summary>
+    public void LetGo(string callId) => RemoveHere(slot => slot.CallId == callId);
 
     /// <summary>The call ended on its own (its sideband closed): it no longer counts anywhere.</summary>
     private bool Forget(Slot slot)
@@ -281,6 +312,8 @@ public sealed partial class SessionRegistry(
         {
             if (slot.Controller is { } controller)
                 controllers.Close(controller);
+            if (slot.CallId is { } callId)
+                leases.Release(callId);
         }
         return removed.Count;
     }

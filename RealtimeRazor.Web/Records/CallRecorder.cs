@@ -22,6 +22,7 @@ public sealed class CallRecorder
     private readonly Channel<RecordOp> _queue;
     private readonly ConcurrentDictionary<string, CallDescription> _described = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LiveCall> _live = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _handedOver = new(StringComparer.Ordinal);
 
     /// <summary>What recording needs to remember about a live call between its events.</summary>
     private sealed class LiveCall
@@ -49,8 +50,23 @@ public sealed class CallRecorder
     /// <summary>Told by the endpoint that started the call, before its controller hears anything.</summary>
     public void Describe(string callId, CallDescription call)
     {
-        if (_options.Enabled)
-            _described[callId] = call;
+        if (!_options.Enabled)
+            return;
+        _handedOver.TryRemove(callId, out _);
+        _described[callId] = call;
+    }
+
+    /// <summary>How the call was described, for an instance that may take it over (the record itself is found by the call id).</summary>
+    public CallDescription? DescriptionOf(string callId) => _described.GetValueOrDefault(callId);
+
+    /// <summary>Another instance runs the call from now on and records it on: nothing here ends its record.</summary>
+    public void HandedOver(string callId)
+    {
+        if (!_options.Enabled)
+            return;
+        _handedOver[callId] = 0;
+        _described.TryRemove(callId, out _);
+        _live.TryRemove(callId, out _);
     }
 
     /// <summary>A described call that never started (its report was refused): nothing of it is kept.</summary>
@@ -59,7 +75,7 @@ public sealed class CallRecorder
     /// <summary>Every server event of a call, as its controller receives it.</summary>
     public void Observe(string callId, string owner, JsonNode? serverEvent)
     {
-        if (!_options.Enabled || serverEvent is not JsonObject)
+        if (!_options.Enabled || serverEvent is not JsonObject || _handedOver.ContainsKey(callId))
             return;
         try
         {
@@ -74,6 +90,8 @@ public sealed class CallRecorder
     /// <summary>The call's controller closed: the record gets its end, and the call's memory here goes.</summary>
     public void Ended(string callId, string reason)
     {
+        if (_handedOver.TryRemove(callId, out _))
+            return;
         _described.TryRemove(callId, out _);
         if (_live.TryRemove(callId, out _))
             Enqueue(new EndOp(callId, Now, reason));

@@ -14,6 +14,9 @@ public sealed partial class RecordWriter(
     CallRecorder recorder, RecordsHealth health, IServiceScopeFactory scopes, IOptions<RecordsOptions> options, ILogger<RecordWriter> logger) : IHostedService, IDisposable
 {
     private const int BatchSize = 500;
+
+    /// <summary>The end a stopping instance gives its live calls' records; with Redis another instance may take a call over and record it on.</summary>
+    private const string ServerStopped = "server_stopped";
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _abort = new();
@@ -32,7 +35,7 @@ public sealed partial class RecordWriter(
     {
         if (!options.Value.Enabled)
             return;
-        recorder.EndAll("server_stopped");
+        recorder.EndAll(ServerStopped);
         recorder.CompleteQueue();
         await Task.WhenAny(_run, Task.Delay(Timeout.Infinite, cancellationToken));
         if (!_run.IsCompleted)
@@ -125,8 +128,16 @@ public sealed partial class RecordWriter(
         {
             if (op is BeginOp begin)
             {
-                if (!conversations.ContainsKey(begin.CallId))
+                if (!conversations.TryGetValue(begin.CallId, out var existing))
+                {
                     conversations[begin.CallId] = db.Conversations.Add(Start(begin)).Entity;
+                }
+                else if (existing.EndReason == ServerStopped)
+                {
+                    // Taken over after its instance stopped: the call went on, so its record has not ended.
+                    existing.EndedAt = null;
+                    existing.EndReason = null;
+                }
                 continue;
             }
             // Without its beginning (dropped while the queue was full) a change has nothing to belong to.

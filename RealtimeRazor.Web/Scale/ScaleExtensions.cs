@@ -9,8 +9,8 @@ namespace RealtimeRazor.Web.Scale;
 
 /// <summary>
 /// More than one instance: with <c>Redis:Configuration</c> set, what must hold across instances (session
-/// caps and call ownership, rate limits, budgets, sign-in keys) lives in Redis. Unset, nothing here is registered
-/// beyond the options, the in-memory session store and the in-memory spending ledger.
+/// caps and call ownership, rate limits, budgets, sign-in keys, which instance runs each call) lives in Redis. Unset,
+/// nothing here is registered beyond the options, the in-memory session store and the in-memory spending ledger.
 /// </summary>
 public static class ScaleExtensions
 {
@@ -32,11 +32,15 @@ public static class ScaleExtensions
             builder.Services.AddSingleton<ISessionStore, RedisSessionStore>();
             builder.Services.AddSingleton<ISpendingLedger, RedisSpendingLedger>();
             builder.Services.AddHostedService<CallStatusPublisher>();
+            builder.Services.AddSingleton<RedisCallLeases>();
+            builder.Services.AddSingleton<ICallLeases>(services => services.GetRequiredService<RedisCallLeases>());
+            builder.Services.AddHostedService<CallTakeover>();
         }
         else
         {
             builder.Services.AddSingleton<ISessionStore, InMemorySessionStore>();
             builder.Services.AddSingleton<ISpendingLedger, InMemorySpendingLedger>();
+            builder.Services.AddSingleton<ICallLeases, NoCallLeases>();
         }
         return builder;
     }

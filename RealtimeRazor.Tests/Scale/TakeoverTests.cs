@@ -1,0 +1,237 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using RealtimeRazor.Tests.Browser;
+using RealtimeRazor.Tests.Browser.Tracing;
+using RealtimeRazor.Tests.Records;
+using RealtimeRazor.Tests.Support;
+using RealtimeRazor.Web.Records;
+using static Microsoft.Playwright.Assertions;
+
+namespace RealtimeRazor.Tests.Scale;
+
+/// <summary>
+/// An instance killed mid-call: two real app processes sharing a real Redis and records on a real
+/// PostgreSQL, a real Chromium talking to the fake OpenAI's WebRTC peer. The page's call was started on
+/// instance A; A is killed (SIGKILL, as a crash or a lost machine); instance B takes the call over,
+/// reopens its sideband, answers the model's next function call, keeps recording into the same
+/// conversation, and hangs the call up at its maximum length.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly FakeOpenAI fake = new() { UniqueCallIds = true };
+    private readonly List<AppProcess> apps = [];
+    private readonly List<string> homes = [];
+    private RedisServer redis = null!;
+    private PostgresServer postgres = null!;
+
+    public async Task InitializeAsync()
+    {
+        redis = await RedisServer.StartAsync();
+        postgres = await PostgresServer.StartNewAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            foreach (var app in apps)
+                await app.DisposeAsync();
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+            await postgres.DisposeAsync();
+            fake.Dispose();
+            foreach (var home in homes)
+                Directory.Delete(home, recursive: true);
+        }
+    }
+
+    public static TheoryData<string> Modes => new() { "Relay", "Direct" };
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task A_call_whose_instance_is_killed_is_taken_over_tools_answered_recorded_and_hung_up_at_its_maximum_length(string mode)
+    {
+        var records = await postgres.CreateDatabaseAsync();
+        var (a, b) = await StartTwoAsync(new()
+        {
+            ["Realtime__Negotiation"] = mode,
+            // Long enough for every step before the hang-up on a loaded machine.
+            ["Realtime__MaxSessionMinutes"] = "2",
+            ["Realtime__BuiltInTools__Clock__Enabled"] = "true",
+            ["Records__Provider"] = "PostgreSQL",
+            ["ConnectionStrings__Records"] = records,
+        });
+
+        await using var peerContext = await TracedContext.OpenAsync(browser.Browser, "peer");
+        var peer = await peerContext.Context.NewPageAsync();
+        await peer.ExposeFunctionAsync<string, Task>("toSideband", fake.Sideband.SendAsync);
+        fake.Sideband.OnClientEvent = json => peer.EvaluateAsync("json => window.fakeOpenAI.fromSideband(json)", json);
+        await peer.GotoAsync(fake.ServePeerPage());
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
+        fake.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
+        Task SendAsync(params object[] events) => peer.EvaluateAsync("events => window.fakeOpenAI.send(events)", events);
+
+        await using var userContext = await TracedContext.OpenAsync(browser.Browser, "user", new BrowserNewContextOptions { Locale = "en-US" });
+        var page = await userContext.Context.NewPageAsync();
+        await page.GotoAsync(a.ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Connected");
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'open'");
+        var lines = page.GetByRole(AriaRole.Log, new() { Name = "Transcript" }).GetByRole(AriaRole.Listitem);
+
+        await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+        var callId = Assert.Single(fake.Sideband.OpenCalls);
+        await SendAsync(new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_before", type = "message", role = "user", content = new[] { new { type = "input_text", text = "What time is it?" } } } });
+        await Expect(lines).ToHaveTextAsync(new[] { "YouWhat time is it?" });
+        await RecordedAsync(records, callId, c => c.Items.Any(i => i.ItemId == "item_before"), "instance A to record the line before the kill");
+
+        // Killed, as a crash or a lost machine ends it: nothing of it says goodbye.
+        var starter = apps[0];
+        apps.Remove(starter);
+        starter.Dispose();
+        var survivor = Assert.Single(apps);
+
+        // B reopens the call's sideband with the server key: the fake sees a second handshake for the call, from B.
+        // (On a loaded machine A may have stalled past its lease before the kill, and B taken the call over already.)
+        await Await.UntilAsync(() => fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) >= 2 && fake.Sideband.OpenSockets == 1
+            && survivor.StandardOutput.Any(line => line.Contains($"Sideband of call {callId} open", StringComparison.Ordinal)),
+            "instance B to reopen the sideband", TimeSpan.FromSeconds(30));
+        Assert.All(fake.Sideband.Handshakes, h => Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", h.Authorization));
+        await Await.UntilAsync(() => survivor.StandardOutput.Any(line => line.Contains($"Took over call {callId}", StringComparison.Ordinal)), $"B to log the takeover; so far:\n{survivor.Output}");
+
+        // The model calls a function: B's controller runs the tool and answers it; the user sees the result.
+        var done = new { id = "item_fc", type = "function_call", status = "completed", call_id = "call_1", name = "current_time", arguments = "{}" };
+        await SendAsync(
+            new { type = "conversation.item.added", previous_item_id = "item_before", item = new { id = "item_fc", type = "function_call", status = "in_progress", call_id = "call_1", name = "current_time", arguments = "" } },
+            new { type = "response.function_call_arguments.done", item_id = "item_fc", call_id = "call_1", arguments = "{}" },
+            new { type = "response.output_item.done", response_id = "resp_1", item = done },
+            new { type = "response.done", response = new { id = "resp_1", status = "completed", output = new[] { done } } });
+        var toolLine = lines.Filter(new() { HasText = "current_time" });
+        await Expect(toolLine).ToContainTextAsync("current_time {} → ");
+        await Expect(toolLine).ToContainTextAsync(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.DoesNotContain("failed", await toolLine.TextContentAsync() ?? "", StringComparison.Ordinal);
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI.received().some(e => e.type === 'response.create')", null, new() { Timeout = BrowserFixture.Patience });
+
+        // The conversation goes on.
+        await SendAsync(
+            new { type = "conversation.item.added", previous_item_id = "item_fc", item = new { id = "item_after", type = "message", role = "assistant", content = Array.Empty<object>() } },
+            new { type = "response.output_audio_transcript.done", item_id = "item_after", transcript = "It is a quarter past five." });
+        await Expect(lines.Filter(new() { HasText = "It is a quarter past five." })).ToBeVisibleAsync();
+        Assert.Equal(3, await lines.CountAsync());
+
+        // The survivor hangs the call up at its maximum length, and its record ends.
+        await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1,
+            "the survivor to hang the call up at its maximum length", TimeSpan.FromSeconds(160));
+        var conversation = await RecordedAsync(records, callId, c => c.EndedAt is not null && c.Items.Count == 3, "the record to hold both instances' lines and its end");
+        Assert.Equal(
+            ["User: What time is it?", "Tool current_time {} -> ok", "Assistant: It is a quarter past five."],
+            conversation.Items.Select(item => item.Role == ItemRole.Tool
+                ? $"Tool {item.ToolName} {item.ToolArguments} -> {(item.ToolFailed || string.IsNullOrEmpty(item.ToolResult) ? "failed" : "ok")}"
+                : RecordsApp.Line(item)));
+    }
+
+    [Fact]
+    public async Task A_call_whose_instance_stops_normally_is_taken_over_and_its_record_goes_on_to_its_real_end()
+    {
+        var records = await postgres.CreateDatabaseAsync();
+        var (a, b) = await StartTwoAsync(new()
+        {
+            ["Records__Provider"] = "PostgreSQL",
+            ["ConnectionStrings__Records"] = records,
+        });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var created = await SendAsync(http, a, HttpMethod.Post, "api/realtime/calls");
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var location = created.Headers.Location!.OriginalString;
+        var callId = location[(location.LastIndexOf('/') + 1)..];
+        await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+        await fake.Sideband.SendAsync(RecordsApp.Added("item_before", null, "user", "input_text", "Before the stop"));
+        await RecordedAsync(records, callId, c => c.Items.Count == 1, "instance A to record the line before its stop");
+
+        // A deploy stops instance A (SIGTERM): it ends its records as it stops, and the call goes on at OpenAI.
+        var stopping = apps[0];
+        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", stopping.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await term.WaitForExitAsync();
+        Assert.True(await stopping.ExitedWithinAsync(TimeSpan.FromSeconds(60)), $"A did not stop:\n{stopping.Output}");
+        Assert.Equal("server_stopped", (await RecordedAsync(records, callId, c => c.EndedAt is not null, "A's stop to end the record")).EndReason);
+        await Await.UntilAsync(() => fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) == 2 && fake.Sideband.OpenSockets == 1,
+            "instance B to reopen the sideband", TimeSpan.FromSeconds(30));
+
+        await fake.Sideband.SendAsync(RecordsApp.Added("item_after", "item_before", "assistant", "output_text", "After the stop"));
+        await RecordedAsync(records, callId, c => c.Items.Count == 2, "instance B to record the line after A's stop");
+        using var hungUp = await SendAsync(http, b, HttpMethod.Delete, location);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, hungUp.StatusCode);
+
+        var conversation = await RecordedAsync(records, callId, c => c.EndedAt is not null, "the record to end with the call");
+        Assert.Equal(["User: Before the stop", "Assistant: After the stop"], conversation.Items.Select(RecordsApp.Line));
+        Assert.Equal("ended", conversation.EndReason);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, Uri instance, HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(instance, path));
+        if (method == HttpMethod.Post)
+            request.Content = TestApp.Sdp(TestData.Offer);
+        request.Headers.Add("Origin", instance.GetLeftPart(UriPartial.Authority));
+        request.Headers.Add("Sec-Fetch-Site", "same-origin");
+        return await http.SendAsync(request);
+    }
+
+    /// <summary>The record as PostgreSQL holds it, read as the app reads it.</summary>
+    private async Task<Conversation> RecordedAsync(string connection, string callId, Func<Conversation, bool> done, string what)
+    {
+        try
+        {
+            return await ReadRecordAsync(connection, callId, done, what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; the instances said:\n{string.Join("\n----\n", apps.Select(app => app.Output))}", ex);
+        }
+    }
+
+    private static async Task<Conversation> ReadRecordAsync(string connection, string callId, Func<Conversation, bool> done, string what)
+    {
+        await using var services = new ServiceCollection()
+            .AddDbContext<PostgresRecordsDbContext>(db => db.UseNpgsql(connection))
+            .AddScoped<RecordsDbContext>(s => s.GetRequiredService<PostgresRecordsDbContext>())
+            .BuildServiceProvider();
+        Conversation? conversation = null;
+        // Generous: both instances migrate the fresh database at startup, one of them retrying with backoff.
+        await Await.UntilAsync(async () => (conversation = await RecordsApp.ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(60));
+        return conversation!;
+    }
+
+    /// <summary>Two instances with the same settings, the same Redis and the same records database; nothing else shared.</summary>
+    private async Task<(Uri A, Uri B)> StartTwoAsync(Dictionary<string, string> extra)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["OpenAI__ApiKey"] = FakeOpenAI.ApiKey,
+            ["OpenAI__BaseUrl"] = fake.BaseUrl,
+            ["Redis__Configuration"] = redis.Configuration,
+        };
+        foreach (var (key, value) in extra)
+            settings[key] = value;
+        var started = new[] { Start(), Start() };
+        var addresses = await Task.WhenAll(started.Select(app => app.AddressAsync(StartTimeout)));
+        return (addresses[0], addresses[1]);
+
+        AppProcess Start()
+        {
+            var home = Directory.CreateTempSubdirectory("realtimerazor-home-").FullName;
+            homes.Add(home);
+            var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>(settings) { ["HOME"] = home },
+                workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
+            apps.Add(app);
+            return app;
+        }
+    }
+}
