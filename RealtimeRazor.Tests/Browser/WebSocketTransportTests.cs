@@ -35,6 +35,11 @@ public sealed partial class WebSocketTransportTests(BrowserFixture browser)
 
         // The fake microphone's speech arrives at OpenAI as PCM16 24 kHz appends.
         await Await.UntilAsync(() => upstream.Audio.SpeechMs >= 300, "the user's speech at OpenAI", TimeSpan.FromSeconds(30));
+        // At 24 kHz whatever the device's rate (the page converts): a second of talking is a second of audio.
+        var (audioBefore, clock) = (upstream.Audio.ReceivedMs, System.Diagnostics.Stopwatch.StartNew());
+        await Task.Delay(3000);
+        var ratio = (upstream.Audio.ReceivedMs - audioBefore) / clock.Elapsed.TotalMilliseconds;
+        Assert.InRange(ratio, 0.7, 1.3);
         Assert.Empty(voice.OpenAI.Arrivals("/realtime/calls"));
 
         await upstream.ReplyAsync();

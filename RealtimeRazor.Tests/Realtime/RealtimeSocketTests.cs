@@ -424,6 +424,23 @@ public sealed class RealtimeSocketTests : IDisposable
         await ReceiveUntilAsync(next, "session.updated");
     }
 
+    [Fact]
+    public async Task An_instance_that_stops_tells_its_pages_it_is_going_away_so_they_reconnect()
+    {
+        Start();
+        using var socket = await OpenAsync();
+        await ReceiveUntilAsync(socket, "session.updated");
+
+        _app.Factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+        while (await ReceiveAsync(socket) is not null)
+        {
+        }
+
+        // Not the call's end ("session ended" would read as OpenAI closing it): the page's cue to reconnect elsewhere.
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        Assert.Equal(RealtimeRelay.ServerStoppingReason, socket.CloseStatusDescription);
+    }
+
     /// <summary>An operator's tool, registered the documented way.</summary>
     private static void WeatherTool(IServiceCollection services) =>
         services.AddSingleton(AIFunctionFactory.Create(([Description("City")] string city) => $"Sunny in {city}", "get_weather", "Today's weather in a city."));

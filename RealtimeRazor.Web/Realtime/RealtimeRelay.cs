@@ -29,6 +29,9 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
     /// <summary>The close reason when the call reached <c>Realtime:MaxSessionMinutes</c>: the page says so, as when its own countdown ends it.</summary>
     public const string TimeLimitReason = "time_limit";
 
+    /// <summary>The close reason when this instance stops: the page's cue to reconnect (socket-session.ts).</summary>
+    public const string ServerStoppingReason = "server_stopping";
+
     /// <summary>How long a page has to answer the close before its socket is dropped.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
@@ -62,7 +65,8 @@ public sealed partial class RealtimeRelay(WebSocket browser, RealtimeOptions opt
     /// <summary>Runs until either side ends or <paramref name="timeLimit"/> passes; returns once the page's socket is closed (or dropped).</summary>
     public async Task RunAsync(CallController controller, TimeSpan timeLimit, CancellationToken stopping)
     {
-        using var stopped = stopping.Register(() => End(WebSocketCloseStatus.NormalClosure, "session ended"));
+        // Going away, not ending: the page reconnects, through another instance, with the conversation so far.
+        using var stopped = stopping.Register(() => End(WebSocketCloseStatus.EndpointUnavailable, ServerStoppingReason));
         using var expiry = new CancellationTokenSource(timeLimit);
         using var expired = expiry.Token.Register(() => End(WebSocketCloseStatus.NormalClosure, TimeLimitReason));
         var upstream = SendUpstreamAsync(controller);

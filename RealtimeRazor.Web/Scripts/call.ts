@@ -139,17 +139,19 @@ export class Call {
   #approvals: McpApprovals | null = null;
   #status: CallStatusWatch | null = null;
   #state: CallState = { kind: 'idle', resumable: false };
+  /** A call the server's going away ended may be reconnected by the page itself, once per call the user started. */
+  #mayReconnectItself = false;
 
   constructor(config: PageConfig, elements: CallElements, parts: Promise<CallParts>) {
     this.#config = config;
     this.#elements = elements;
     this.#partsLoading = parts;
     elements.connect.addEventListener('click', () => {
-      if (this.#state.kind === 'idle') void this.#connect(false);
+      if (this.#state.kind === 'idle') this.#userConnects(false);
       else if (this.#state.kind === 'connected') void this.#disconnect();
     });
     elements.reconnect.addEventListener('click', () => {
-      if (this.#state.kind === 'idle') void this.#connect(true);
+      if (this.#state.kind === 'idle') this.#userConnects(true);
     });
     elements.preset?.addEventListener('change', () => this.#parts?.controls.setTurnDetection(this.#turnDetection()));
     // Closing the tab should not leave a billed call running until OpenAI notices.
@@ -165,7 +167,12 @@ export class Call {
     }, () => undefined);
     this.#loading = loadCallModules();
     void this.#loading.then((modules) => { this.#loaded = modules; }, () => undefined);
-    if (clickedEarly && config.available) void this.#connect(false);
+    if (clickedEarly && config.available) this.#userConnects(false);
+  }
+
+  #userConnects(resume: boolean): void {
+    this.#mayReconnectItself = true;
+    void this.#connect(resume);
   }
 
   showError(message: string): void {
@@ -208,7 +215,13 @@ export class Call {
         onEvent: (event: RealtimeEvent) => this.#onEvent(event),
         onSent: (event: ClientEvent) => this.#onSent(event),
         onRecoverableError: (message: string) => this.showError(message),
-        onEnded: (message: string) => void this.#fail(message, true),
+        onEnded: (message: string, reconnect?: boolean) => void this.#fail(message, true).then(() => {
+          // Once per call the user started: if the next server goes away too, the choice is theirs (Reconnect).
+          if (reconnect === true && this.#mayReconnectItself) {
+            this.#mayReconnectItself = false;
+            void this.#connect(true);
+          }
+        }),
       };
       const microphone = { deviceId: devices.microphoneId, allowed: devices.microphoneAllowed };
       // WebRTC first where allowed; when ICE cannot connect (UDP blocked), the WebSocket through this server.

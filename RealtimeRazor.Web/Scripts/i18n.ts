@@ -14,7 +14,7 @@ const keys = [
   'err.connect', 'err.timeLimit', 'err.closed', 'err.lost', 'err.expired', 'err.openAI', 'err.noPath', 'err.cancelled',
   'err.noMediaDevices', 'err.micDenied', 'err.noMic', 'err.micBusy', 'err.micOther', 'err.switchMic', 'err.switchSpeaker',
   'err.unreachableServer', 'err.unreachableOpenAI', 'err.badAnswer', 'err.badSecret', 'err.serverStatus',
-  'err.secretRefused', 'err.busyRetry', 'err.busy', 'err.unavailable', 'err.refused',
+  'err.secretRefused', 'err.busyRetry', 'err.busy', 'err.unavailable', 'err.refused', 'err.serverGone',
   'inForce', 'inForce.voice', 'inForce.pushToTalk', 'inForce.voiceActivity', 'inForce.model',
   'rateLimitNear', 'limit.requests', 'limit.tokens', 'mcp.ask', 'mcp.allow', 'mcp.deny',
 ] as const;

@@ -1,6 +1,7 @@
 // The assistant's PCM16 24 kHz audio, played from a small jitter buffer: playback starts once 80 ms are
 // queued (or the reply's audio is complete), so the bursts OpenAI sends in play without gaps. It counts what
 // was actually played of each item, so an interruption can truncate the model's memory to what was heard.
+// The context runs at the device's own rate; the worklet converts from 24 kHz by linear interpolation.
 import type { WorkletProcessor, WorkletScope } from './worklet-scope.js';
 
 const scope = globalThis as unknown as WorkletScope;
@@ -17,6 +18,8 @@ export type PlaybackReport =
 
 const rate = 24_000;
 const startAfterSamples = rate * 0.08;
+/** 24 kHz samples per output sample (0.5 at 48 kHz). */
+const step = rate / scope.sampleRate;
 
 class PcmPlayback extends scope.AudioWorkletProcessor implements WorkletProcessor {
   readonly #queue: { readonly itemId: string; readonly samples: Float32Array }[] = [];
@@ -26,6 +29,8 @@ class PcmPlayback extends scope.AudioWorkletProcessor implements WorkletProcesso
   #ended = false;
   #itemId: string | null = null;
   #played = 0;
+  /** How far playback is between the current 24 kHz sample and the next. */
+  #fraction = 0;
 
   constructor() {
     super();
@@ -51,9 +56,23 @@ class PcmPlayback extends scope.AudioWorkletProcessor implements WorkletProcesso
         this.#queue.length = 0;
         this.#offset = 0;
         this.#buffered = 0;
+        this.#fraction = 0;
         this.#playing = false;
         this.#ended = false;
         return;
+    }
+  }
+
+  /** One 24 kHz sample played. */
+  #advance(): void {
+    const head = this.#queue[0];
+    if (head === undefined) return;
+    this.#offset++;
+    this.#played++;
+    this.#buffered--;
+    if (this.#offset === head.samples.length) {
+      this.#queue.shift();
+      this.#offset = 0;
     }
   }
 
@@ -82,15 +101,13 @@ class PcmPlayback extends scope.AudioWorkletProcessor implements WorkletProcesso
         this.#itemId = head.itemId;
         this.#played = 0;
       }
-      out[i] = head.samples[this.#offset++] ?? 0;
-      this.#played++;
-      this.#buffered--;
-      if (this.#offset === head.samples.length) {
-        this.#queue.shift();
-        this.#offset = 0;
-      }
+      const current = head.samples[this.#offset] ?? 0;
+      const next = head.samples[this.#offset + 1] ?? current;
+      out[i] = current + (next - current) * this.#fraction;
+      for (this.#fraction += step; this.#fraction >= 1 && this.#queue.length > 0; this.#fraction--) this.#advance();
     }
     if (this.#buffered === 0) {
+      this.#fraction = 0;
       // Out of audio: either the reply is over, or the network is late and the jitter buffer refills first.
       this.#playing = false;
       if (this.#ended) {

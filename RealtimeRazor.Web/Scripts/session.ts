@@ -17,7 +17,8 @@ export interface SessionCallbacks {
   /** An `error` event the session survives. */
   onRecoverableError(message: string): void;
   /** The session ended without being asked to; the page should tear down. */
-  onEnded(message: string): void;
+  /** With `reconnect`, the call ended because this server went away (it stopped, or died): another may carry it on. */
+  onEnded(message: string, reconnect?: boolean): void;
 }
 
 export interface MicrophoneChoice {

@@ -8,8 +8,9 @@ import { requestMicrophone, type MicrophoneChoice, type SessionCallbacks } from 
 import type { CallSession } from './transport.js';
 
 /** PCM16 mono at the WebSocket interface's rate, both ways. */
-const sampleRate = 24_000;
 const connectTimeoutMs = 15_000;
+/** The close reason the server gives its pages when it stops (RealtimeRelay.ServerStoppingReason). */
+const serverStoppingReason = 'server_stopping';
 
 /**
  * One live call over a WebSocket to this server, which relays it to OpenAI's Realtime WebSocket
@@ -24,8 +25,9 @@ export class SocketSession implements CallSession {
   readonly callUrl: Promise<string | null> = Promise.resolve(null);
   readonly #audio: HTMLAudioElement;
   readonly #callbacks: SessionCallbacks;
-  // Made at the interface's rate: the browser resamples the microphone, and plays the deltas as they are.
-  readonly #context = new AudioContext({ sampleRate, latencyHint: 'interactive' });
+  // At the device's own rate (the worklets convert from and to the interface's 24 kHz): Firefox cannot connect a
+  // microphone to a context of another rate.
+  readonly #context = new AudioContext({ latencyHint: 'interactive' });
   #socket: WebSocket | null = null;
   #capture: AudioWorkletNode | null = null;
   #source: MediaStreamAudioSourceNode | null = null;
@@ -168,7 +170,11 @@ export class SocketSession implements CallSession {
       socket.addEventListener('close', (closed) => {
         clearTimeout(timer);
         // The server's own end at the maximum length reads as the page's countdown does, whichever came first.
-        this.#end(closed.reason === 'time_limit' ? t('err.timeLimit', { minutes: Math.round(config.maxSessionSeconds / 60) }) : t('err.closed'));
+        // The server stopping (or dying: the connection drops without a close frame, 1006) is not the call's end:
+        // the page reconnects, through another instance behind the same address, with the conversation so far.
+        const serverGone = opened && (closed.reason === serverStoppingReason || closed.code === 1006);
+        if (serverGone) this.#end(t('err.serverGone'), true);
+        else this.#end(closed.reason === 'time_limit' ? t('err.timeLimit', { minutes: Math.round(config.maxSessionSeconds / 60) }) : t('err.closed'));
         // A refused handshake (a cap, the budget, the sign-in) reaches a page as a bare close: the server says why.
         if (opened) reject(new SessionError(t('err.connect')));
         else void refusalOf(url).then((text) => reject(new SessionError(text)));
@@ -231,10 +237,10 @@ export class SocketSession implements CallSession {
     this.#socket.send(JSON.stringify(event));
   }
 
-  #end(message: string): void {
+  #end(message: string, reconnect = false): void {
     if (!this.#live) return;
     this.#live = false;
-    this.#callbacks.onEnded(message);
+    this.#callbacks.onEnded(message, reconnect);
   }
 }
 

@@ -8,5 +8,7 @@ export interface WorkletProcessor {
 
 export interface WorkletScope {
   readonly AudioWorkletProcessor: new () => { readonly port: MessagePort };
+  /** The context's rate: the device's own (48 kHz, 44.1 kHz...), which the worklets convert from and to 24 kHz. */
+  readonly sampleRate: number;
   registerProcessor(name: string, processor: new () => WorkletProcessor): void;
 }
