@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using RealtimeRazor.Tests.Access;
 using RealtimeRazor.Tests.Browser;
 using RealtimeRazor.Tests.Support;
@@ -12,86 +11,17 @@ namespace RealtimeRazor.Tests.Scale;
 /// </summary>
 public sealed class ScaleOutTests : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private SharedRedisSite site = null!;
 
-    private readonly FakeOpenAI fake = new() { UniqueCallIds = true };
-    private readonly List<AppProcess> apps = [];
-    private readonly List<string> homes = [];
-    private RedisServer redis = null!;
+    public async Task InitializeAsync() => site = await SharedRedisSite.StartAsync();
 
-    public async Task InitializeAsync() => redis = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            foreach (var app in apps)
-                await app.DisposeAsync();
-        }
-        finally
-        {
-            // Whatever happened to the apps, no redis-server outlives the test.
-            await redis.DisposeAsync();
-            fake.Dispose();
-            foreach (var home in homes)
-                Directory.Delete(home, recursive: true);
-        }
-    }
+    public async Task DisposeAsync() => await site.DisposeAsync();
 
     /// <summary>Two instances with the same settings and the same Redis.</summary>
     private async Task<(Instance A, Instance B)> StartTwoAsync(Dictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["OpenAI__ApiKey"] = FakeOpenAI.ApiKey,
-            ["OpenAI__BaseUrl"] = fake.BaseUrl,
-            ["Redis__Configuration"] = redis.Configuration,
-            // Several instances share records only on PostgreSQL; these tests are about what Redis shares.
-            ["Records__Enabled"] = "false",
-        };
-        foreach (var (key, value) in extra ?? [])
-            settings[key] = value;
-        var started = new[] { Start(), Start() };
-        var addresses = await Task.WhenAll(started.Select(app => app.AddressAsync(StartTimeout)));
-        return (new Instance(addresses[0]), new Instance(addresses[1]));
-
-        AppProcess Start()
-        {
-            // As on two machines: nothing shared but Redis (the framework's default key ring lives under HOME).
-            var home = Directory.CreateTempSubdirectory("realtimerazor-home-").FullName;
-            homes.Add(home);
-            var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>(settings) { ["HOME"] = home },
-                workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
-            apps.Add(app);
-            return app;
-        }
-    }
-
-    /// <summary>A browser-like client of one instance: same-origin headers, no cookie jar of its own.</summary>
-    private sealed class Instance(Uri address) : IDisposable
-    {
-        public HttpClient Http { get; } = new() { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-
-        public Uri Address => address;
-
-        public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? cookie = null, string? language = null)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (method == HttpMethod.Post)
-                request.Content = TestApp.Sdp(TestData.Offer);
-            request.Headers.Add("Origin", address.GetLeftPart(UriPartial.Authority));
-            request.Headers.Add("Sec-Fetch-Site", "same-origin");
-            if (cookie is not null)
-                request.Headers.Add("Cookie", cookie);
-            if (language is not null)
-                request.Headers.AcceptLanguage.Add(new StringWithQualityHeaderValue(language));
-            return await Http.SendAsync(request);
-        }
-
-        public Task<HttpResponseMessage> StartCallAsync(string? cookie = null, string? language = null) => SendAsync(HttpMethod.Post, "/api/realtime/calls", cookie, language);
-
-        public void Dispose() => Http.Dispose();
+        var (a, b) = await site.StartTwoAsync(extra);
+        return (new Instance(a), new Instance(b));
     }
 
     [Fact]
@@ -146,7 +76,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
             Assert.InRange(retryAfter, 1, 61);
             Assert.Equal(retryAfter, problem.GetProperty("retryAfter").GetInt32());
             Assert.Contains($"{retryAfter} s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-            Assert.Equal(3, fake.Arrivals("/realtime/calls").Count);
+            Assert.Equal(3, site.Fake.Arrivals("/realtime/calls").Count);
         }
     }
 
@@ -188,7 +118,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
             using var hungUp = await b.SendAsync(HttpMethod.Delete, location);
 
             Assert.Equal(HttpStatusCode.NoContent, hungUp.StatusCode);
-            await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1, "the hang-up to reach OpenAI");
+            await Await.UntilAsync(() => site.Fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1, "the hang-up to reach OpenAI");
             using var again = await a.SendAsync(HttpMethod.Delete, location);
             await Problem.AssertAsync(again, HttpStatusCode.NotFound, "call_not_found");
             // The instance that started the call closes its controller too.
@@ -197,7 +127,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
                 using var status = await a.SendAsync(HttpMethod.Get, location);
                 return status.StatusCode == HttpStatusCode.NotFound;
             }, "the starting instance to drop the call", TimeSpan.FromSeconds(30));
-            Assert.Single(fake.Arrivals($"/realtime/calls/{callId}/hangup"));
+            Assert.Single(site.Fake.Arrivals($"/realtime/calls/{callId}/hangup"));
         }
     }
 
@@ -215,7 +145,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
             using (var ready = await b.Http.GetAsync("/readyz"))
                 Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
 
-            await redis.StopAsync();
+            await site.Redis.StopAsync();
 
             using var refused = await a.StartCallAsync(language: "ja");
             var problem = await Problem.AssertAsync(refused, HttpStatusCode.ServiceUnavailable, "shared_state_unavailable");
@@ -229,11 +159,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
             await Task.Delay(TimeSpan.FromSeconds(2));
             using (var status = await a.SendAsync(HttpMethod.Get, location))
                 Assert.Equal(HttpStatusCode.OK, status.StatusCode);
-            Assert.Empty(fake.Arrivals($"/realtime/calls/{callId}/hangup"));
-            Assert.Single(fake.Arrivals("/realtime/calls"));
+            Assert.Empty(site.Fake.Arrivals($"/realtime/calls/{callId}/hangup"));
+            Assert.Single(site.Fake.Arrivals("/realtime/calls"));
 
             // Redis comes back empty (no persistence): both instances recover on their own.
-            await redis.StartAgainAsync();
+            await site.Redis.StartAgainAsync();
 
             await Await.UntilAsync(async () =>
             {
@@ -241,7 +171,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
                 return ready.StatusCode == HttpStatusCode.OK;
             }, "readyz to report Redis back", TimeSpan.FromSeconds(30));
             // The instance running the live call registers it again on its next sweep once it is reconnected.
-            await Await.UntilAsync(() => redis.ExistsAsync($"realtime-razor:call:{callId}"), "the live call to be registered again", TimeSpan.FromSeconds(30));
+            await Await.UntilAsync(() => site.Redis.ExistsAsync($"realtime-razor:call:{callId}"), "the live call to be registered again", TimeSpan.FromSeconds(30));
             using var started = await b.StartCallAsync();
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
             // It still counts against the cap and can be hung up from the other instance.
@@ -249,7 +179,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
             await Problem.AssertAsync(capped, HttpStatusCode.TooManyRequests, "too_many_sessions");
             using var hungUp = await b.SendAsync(HttpMethod.Delete, location);
             Assert.Equal(HttpStatusCode.NoContent, hungUp.StatusCode);
-            await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1, "the hang-up to reach OpenAI");
+            await Await.UntilAsync(() => site.Fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1, "the hang-up to reach OpenAI");
         }
     }
 
@@ -304,7 +234,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
             await Problem.AssertAsync(third, HttpStatusCode.TooManyRequests, "too_many_sessions");
 
             // Each instance answered some of the session starts.
-            Assert.All(apps, app => Assert.Contains("/api/realtime/calls", app.Output, StringComparison.Ordinal));
+            Assert.All(site.Apps, app => Assert.Contains("/api/realtime/calls", app.Output, StringComparison.Ordinal));
 
             var location = first.Headers.Location!.OriginalString;
             Assert.StartsWith("/voice/api/realtime/calls/", location, StringComparison.Ordinal);
@@ -328,13 +258,13 @@ public sealed class ScaleOutTests : IAsyncLifetime
             var callId = location[(location.LastIndexOf('/') + 1)..];
 
             // Killed, as a crash or a lost machine ends it: nothing of it says goodbye.
-            var starter = apps[0];
-            apps.Remove(starter);
+            var starter = site.Apps[0];
+            site.Apps.Remove(starter);
             starter.Dispose();
 
-            await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1,
+            await Await.UntilAsync(() => site.Fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1,
                 "the surviving instance to hang the call up at its maximum length", TimeSpan.FromSeconds(100));
-            var survivor = Assert.Single(apps);
+            var survivor = Assert.Single(site.Apps);
             // Logged once OpenAI has answered the hang-up, just after the fake saw it.
             await Await.UntilAsync(() => survivor.Output.Split('\n').Any(line => line.Contains(callId, StringComparison.Ordinal)
                 && line.Contains("reached the maximum session length and was hung up", StringComparison.Ordinal)), $"the survivor to log the hang-up; so far:\n{survivor.Output}");

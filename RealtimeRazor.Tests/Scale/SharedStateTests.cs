@@ -17,30 +17,11 @@ namespace RealtimeRazor.Tests.Scale;
 /// </summary>
 public sealed class SharedStateTests : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private SharedRedisSite site = null!;
 
-    private readonly FakeOpenAI fake = new() { UniqueCallIds = true };
-    private readonly List<AppProcess> apps = [];
-    private readonly List<string> homes = [];
-    private RedisServer redis = null!;
+    public async Task InitializeAsync() => site = await SharedRedisSite.StartAsync();
 
-    public async Task InitializeAsync() => redis = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            foreach (var app in apps)
-                await app.DisposeAsync();
-        }
-        finally
-        {
-            await redis.DisposeAsync();
-            fake.Dispose();
-            foreach (var home in homes)
-                Directory.Delete(home, recursive: true);
-        }
-    }
+    public async Task DisposeAsync() => await site.DisposeAsync();
 
     /// <summary>1,000 audio output tokens: 0.064 US dollars at gpt-realtime's 64 per million.</summary>
     private static string ReplyDone(string id) => JsonSerializer.Serialize(new
@@ -66,10 +47,10 @@ public sealed class SharedStateTests : IAsyncLifetime
         {
             using var call = await a.StartCallAsync();
             Assert.Equal(HttpStatusCode.Created, call.StatusCode);
-            await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+            await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
 
             // OpenAI reports the reply's usage on A's sideband: A counts it, and finds the user's budget spent.
-            await fake.Sideband.SendAsync(ReplyDone("resp_1"));
+            await site.Fake.Sideband.SendAsync(ReplyDone("resp_1"));
             await Await.UntilAsync(async () =>
             {
                 using var status = await a.SendAsync(HttpMethod.Get, call.Headers.Location!.OriginalString);
@@ -82,9 +63,9 @@ public sealed class SharedStateTests : IAsyncLifetime
             var problem = await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "budget_spent");
             Assert.Equal(0.05m, problem.GetProperty("budgetUsd").GetDecimal());
             Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
-            Assert.Single(fake.Arrivals("/realtime/calls"));
+            Assert.Single(site.Fake.Arrivals("/realtime/calls"));
             // Kept in Redis, so a restart of every instance forgets nothing of today.
-            Assert.True(await redis.ExistsAsync(SpentKey("total")));
+            Assert.True(await site.Redis.ExistsAsync(SpentKey("total")));
         }
     }
 
@@ -98,8 +79,8 @@ public sealed class SharedStateTests : IAsyncLifetime
             using var call = await a.StartCallAsync();
             Assert.Equal(HttpStatusCode.Created, call.StatusCode);
             var location = call.Headers.Location!.OriginalString;
-            await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
-            await fake.Sideband.SendAsync(ReplyDone("resp_1"));
+            await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+            await site.Fake.Sideband.SendAsync(ReplyDone("resp_1"));
 
             // A publishes what its controller knows at most a second later; B answers with it.
             JsonElement status = default;
@@ -135,7 +116,7 @@ public sealed class SharedStateTests : IAsyncLifetime
         var now = clock.GetUtcNow();
         clock.Advance(now.Date.AddDays(1).AddHours(-1) - now.UtcDateTime);
         var access = Options.Create(new AccessOptions { Budget = new() { PerUserDailyUsd = 1.00m, TotalDailyUsd = 1.50m } });
-        var connection = new RedisOptions { Configuration = redis.Configuration }.Connection();
+        var connection = new RedisOptions { Configuration = site.Redis.Configuration }.Connection();
         await using var first = await ConnectionMultiplexer.ConnectAsync(connection);
         await using var second = await ConnectionMultiplexer.ConnectAsync(connection);
         var one = new RedisSpendingLedger(first, clock, access, NullLogger<RedisSpendingLedger>.Instance);
@@ -155,7 +136,7 @@ public sealed class SharedStateTests : IAsyncLifetime
         clock.Advance(TimeSpan.FromHours(1));
         Assert.Null(await other.CheckAsync("user:alice"));
 
-        await redis.StopAsync();
+        await site.Redis.StopAsync();
         // Never allowed uncounted: the check fails, which the app answers with shared_state_unavailable.
         await Assert.ThrowsAnyAsync<RedisException>(() => one.CheckAsync("user:alice"));
         // A live call's count is lost, not its call.
@@ -165,52 +146,11 @@ public sealed class SharedStateTests : IAsyncLifetime
     /// <summary>Two instances with the same settings and the same Redis, as two machines behind a load balancer.</summary>
     private async Task<(Instance A, Instance B)> StartTwoAsync(Dictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["OpenAI__ApiKey"] = FakeOpenAI.ApiKey,
-            ["OpenAI__BaseUrl"] = fake.BaseUrl,
-            ["Redis__Configuration"] = redis.Configuration,
-            ["Records__Enabled"] = "false",
-            // A test client's X-Forwarded-For stands for another user (the identity in Open mode is the client address).
-            ["ReverseProxy__KnownProxies__0"] = "127.0.0.1",
-        };
+        // A test client's X-Forwarded-For stands for another user (the identity in Open mode is the client address).
+        var settings = new Dictionary<string, string> { ["ReverseProxy__KnownProxies__0"] = "127.0.0.1" };
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;
-        var started = new[] { Start(), Start() };
-        var addresses = await Task.WhenAll(started.Select(app => app.AddressAsync(StartTimeout)));
-        return (new Instance(addresses[0]), new Instance(addresses[1]));
-
-        AppProcess Start()
-        {
-            var home = Directory.CreateTempSubdirectory("realtimerazor-home-").FullName;
-            homes.Add(home);
-            var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>(settings) { ["HOME"] = home },
-                workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
-            apps.Add(app);
-            return app;
-        }
-    }
-
-    /// <summary>A browser-like client of one instance: same-origin headers.</summary>
-    private sealed class Instance(Uri address) : IDisposable
-    {
-        public HttpClient Http { get; } = new() { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-
-        public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? forwardedFor = null)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (method == HttpMethod.Post)
-                request.Content = TestApp.Sdp(TestData.Offer);
-            request.Headers.Add("Origin", address.GetLeftPart(UriPartial.Authority));
-            request.Headers.Add("Sec-Fetch-Site", "same-origin");
-            if (forwardedFor is not null)
-                request.Headers.Add("X-Forwarded-For", forwardedFor);
-            return await Http.SendAsync(request);
-        }
-
-        public Task<HttpResponseMessage> StartCallAsync() => SendAsync(HttpMethod.Post, "/api/realtime/calls");
-
-        public void Dispose() => Http.Dispose();
+        var (a, b) = await site.StartTwoAsync(settings);
+        return (new Instance(a), new Instance(b));
     }
 }

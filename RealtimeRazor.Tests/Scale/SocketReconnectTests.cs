@@ -15,38 +15,18 @@ namespace RealtimeRazor.Tests.Scale;
 public sealed class SocketReconnectTests(BrowserFixture browser) : IAsyncLifetime
 {
     private const string Connected = "Connected (WebSocket fallback)";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private SharedRedisSite site = null!;
 
-    private readonly FakeOpenAI fake = new();
-    private readonly List<AppProcess> apps = [];
-    private readonly List<string> homes = [];
-    private RedisServer redis = null!;
+    public async Task InitializeAsync() => site = await SharedRedisSite.StartAsync();
 
-    public async Task InitializeAsync() => redis = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            foreach (var app in apps)
-                await app.DisposeAsync();
-        }
-        finally
-        {
-            await redis.DisposeAsync();
-            fake.Dispose();
-            foreach (var home in homes)
-                Directory.Delete(home, recursive: true);
-        }
-    }
+    public async Task DisposeAsync() => await site.DisposeAsync();
 
     [Fact]
     public async Task When_the_instance_carrying_a_WebSocket_call_dies_the_page_reconnects_through_another_with_the_conversation()
     {
-        var started = new[] { Start(), Start() };
-        var addresses = await Task.WhenAll(started.Select(app => app.AddressAsync(StartTimeout)));
-        using var nginx = await NginxProxy.StartAsync(addresses);
-        var upstream = fake.RealtimeSocket;
+        var (a, b) = await site.StartTwoAsync(new Dictionary<string, string> { ["Realtime__Transports"] = "WebSocket" });
+        using var nginx = await NginxProxy.StartAsync(a, b);
+        var upstream = site.Fake.RealtimeSocket;
         upstream.AnswerSpeech = false;
 
         await using var userContext = await TracedContext.OpenAsync(browser.Browser, "user", new BrowserNewContextOptions { Locale = "en-US", IgnoreHTTPSErrors = true });
@@ -60,10 +40,10 @@ public sealed class SocketReconnectTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(lines.Nth(1)).ToContainTextAsync(FakeRealtimeSocket.ReplyTranscript);
 
         // Killed, as a crash or a lost machine ends it: the page's socket drops without a close frame.
-        var carrier = Assert.Single(apps, app => app.StandardOutput.Any(line => line.Contains("Session started: call", StringComparison.Ordinal)));
-        apps.Remove(carrier);
+        var carrier = Assert.Single(site.Apps, app => app.StandardOutput.Any(line => line.Contains("Session started: call", StringComparison.Ordinal)));
+        site.Apps.Remove(carrier);
         carrier.Dispose();
-        var survivor = Assert.Single(apps);
+        var survivor = Assert.Single(site.Apps);
         var heardBefore = upstream.Audio.SpeechMs;
 
         await Await.UntilAsync(() => survivor.StandardOutput.Any(line => line.Contains("Session started: call", StringComparison.Ordinal)),
@@ -75,24 +55,5 @@ public sealed class SocketReconnectTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(lines.Nth(1)).ToContainTextAsync(FakeRealtimeSocket.ReplyTranscript);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Disconnect", Exact = true })).ToBeEnabledAsync();
         await Await.UntilAsync(() => upstream.Audio.SpeechMs >= heardBefore + 300, "the user's speech at OpenAI again", TimeSpan.FromSeconds(30));
-    }
-
-    private AppProcess Start()
-    {
-        var home = Directory.CreateTempSubdirectory("realtimerazor-home-").FullName;
-        homes.Add(home);
-        var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["HOME"] = home,
-            ["OpenAI__ApiKey"] = FakeOpenAI.ApiKey,
-            ["OpenAI__BaseUrl"] = fake.BaseUrl,
-            ["Redis__Configuration"] = redis.Configuration,
-            ["Realtime__Transports"] = "WebSocket",
-            // More than one instance needs records on PostgreSQL; this test is about the call, not its record.
-            ["Records__Enabled"] = "false",
-        }, workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
-        apps.Add(app);
-        return app;
     }
 }

@@ -20,17 +20,12 @@ namespace RealtimeRazor.Tests.Scale;
 [Collection(BrowserCollection.Name)]
 public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
-
-    private readonly FakeOpenAI fake = new() { UniqueCallIds = true };
-    private readonly List<AppProcess> apps = [];
-    private readonly List<string> homes = [];
-    private RedisServer redis = null!;
+    private SharedRedisSite site = null!;
     private PostgresServer postgres = null!;
 
     public async Task InitializeAsync()
     {
-        redis = await RedisServer.StartAsync();
+        site = await SharedRedisSite.StartAsync();
         postgres = await PostgresServer.StartNewAsync();
     }
 
@@ -38,16 +33,11 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
     {
         try
         {
-            foreach (var app in apps)
-                await app.DisposeAsync();
+            await site.DisposeAsync();
         }
         finally
         {
-            await redis.DisposeAsync();
             await postgres.DisposeAsync();
-            fake.Dispose();
-            foreach (var home in homes)
-                Directory.Delete(home, recursive: true);
         }
     }
 
@@ -58,23 +48,24 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
     public async Task A_call_whose_instance_is_killed_is_taken_over_tools_answered_recorded_and_hung_up_at_its_maximum_length(string mode)
     {
         var records = await postgres.CreateDatabaseAsync();
-        var (a, b) = await StartTwoAsync(new()
+        var (a, b) = await site.StartTwoAsync(new Dictionary<string, string>
         {
             ["Realtime__Negotiation"] = mode,
             // Long enough for every step before the hang-up on a loaded machine.
             ["Realtime__MaxSessionMinutes"] = "2",
             ["Realtime__BuiltInTools__Clock__Enabled"] = "true",
+            ["Records__Enabled"] = "true",
             ["Records__Provider"] = "PostgreSQL",
             ["ConnectionStrings__Records"] = records,
         });
 
         await using var peerContext = await TracedContext.OpenAsync(browser.Browser, "peer");
         var peer = await peerContext.Context.NewPageAsync();
-        await peer.ExposeFunctionAsync<string, Task>("toSideband", fake.Sideband.SendAsync);
-        fake.Sideband.OnClientEvent = json => peer.EvaluateAsync("json => window.fakeOpenAI.fromSideband(json)", json);
-        await peer.GotoAsync(fake.ServePeerPage());
+        await peer.ExposeFunctionAsync<string, Task>("toSideband", site.Fake.Sideband.SendAsync);
+        site.Fake.Sideband.OnClientEvent = json => peer.EvaluateAsync("json => window.fakeOpenAI.fromSideband(json)", json);
+        await peer.GotoAsync(site.Fake.ServePeerPage());
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
-        fake.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
+        site.Fake.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
         Task SendAsync(params object[] events) => peer.EvaluateAsync("events => window.fakeOpenAI.send(events)", events);
 
         await using var userContext = await TracedContext.OpenAsync(browser.Browser, "user", new BrowserNewContextOptions { Locale = "en-US" });
@@ -85,24 +76,24 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'open'");
         var lines = page.GetByRole(AriaRole.Log, new() { Name = "Transcript" }).GetByRole(AriaRole.Listitem);
 
-        await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
-        var callId = Assert.Single(fake.Sideband.OpenCalls);
+        await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+        var callId = Assert.Single(site.Fake.Sideband.OpenCalls);
         await SendAsync(new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_before", type = "message", role = "user", content = new[] { new { type = "input_text", text = "What time is it?" } } } });
         await Expect(lines).ToHaveTextAsync(new[] { "YouWhat time is it?" });
         await RecordedAsync(records, callId, c => c.Items.Any(i => i.ItemId == "item_before"), "instance A to record the line before the kill");
 
         // Killed, as a crash or a lost machine ends it: nothing of it says goodbye.
-        var starter = apps[0];
-        apps.Remove(starter);
+        var starter = site.Apps[0];
+        site.Apps.Remove(starter);
         starter.Dispose();
-        var survivor = Assert.Single(apps);
+        var survivor = Assert.Single(site.Apps);
 
         // B reopens the call's sideband with the server key: the fake sees a second handshake for the call, from B.
         // (On a loaded machine A may have stalled past its lease before the kill, and B taken the call over already.)
-        await Await.UntilAsync(() => fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) >= 2 && fake.Sideband.OpenSockets == 1
+        await Await.UntilAsync(() => site.Fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) >= 2 && site.Fake.Sideband.OpenSockets == 1
             && survivor.StandardOutput.Any(line => line.Contains($"Sideband of call {callId} open", StringComparison.Ordinal)),
             "instance B to reopen the sideband", TimeSpan.FromSeconds(30));
-        Assert.All(fake.Sideband.Handshakes, h => Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", h.Authorization));
+        Assert.All(site.Fake.Sideband.Handshakes, h => Assert.Equal($"Bearer {FakeOpenAI.ApiKey}", h.Authorization));
         await Await.UntilAsync(() => survivor.StandardOutput.Any(line => line.Contains($"Took over call {callId}", StringComparison.Ordinal)), $"B to log the takeover; so far:\n{survivor.Output}");
 
         // The model calls a function: B's controller runs the tool and answers it; the user sees the result.
@@ -126,7 +117,7 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(3, await lines.CountAsync());
 
         // The survivor hangs the call up at its maximum length, and its record ends.
-        await Await.UntilAsync(() => fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1,
+        await Await.UntilAsync(() => site.Fake.Arrivals($"/realtime/calls/{callId}/hangup").Count == 1,
             "the survivor to hang the call up at its maximum length", TimeSpan.FromSeconds(160));
         var conversation = await RecordedAsync(records, callId, c => c.EndedAt is not null && c.Items.Count == 3, "the record to hold both instances' lines and its end");
         Assert.Equal(
@@ -140,8 +131,9 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
     public async Task A_call_whose_instance_stops_normally_is_taken_over_and_its_record_goes_on_to_its_real_end()
     {
         var records = await postgres.CreateDatabaseAsync();
-        var (a, b) = await StartTwoAsync(new()
+        var (a, b) = await site.StartTwoAsync(new Dictionary<string, string>
         {
+            ["Records__Enabled"] = "true",
             ["Records__Provider"] = "PostgreSQL",
             ["ConnectionStrings__Records"] = records,
         });
@@ -150,20 +142,20 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
         var location = created.Headers.Location!.OriginalString;
         var callId = location[(location.LastIndexOf('/') + 1)..];
-        await Await.UntilAsync(() => fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
-        await fake.Sideband.SendAsync(RecordsApp.Added("item_before", null, "user", "input_text", "Before the stop"));
+        await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 1, "instance A's sideband to the call", TimeSpan.FromSeconds(30));
+        await site.Fake.Sideband.SendAsync(RecordsApp.Added("item_before", null, "user", "input_text", "Before the stop"));
         await RecordedAsync(records, callId, c => c.Items.Count == 1, "instance A to record the line before its stop");
 
         // A deploy stops instance A (SIGTERM): it ends its records as it stops, and the call goes on at OpenAI.
-        var stopping = apps[0];
+        var stopping = site.Apps[0];
         using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", stopping.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             await term.WaitForExitAsync();
         Assert.True(await stopping.ExitedWithinAsync(TimeSpan.FromSeconds(60)), $"A did not stop:\n{stopping.Output}");
         Assert.Equal("server_stopped", (await RecordedAsync(records, callId, c => c.EndedAt is not null, "A's stop to end the record")).EndReason);
-        await Await.UntilAsync(() => fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) == 2 && fake.Sideband.OpenSockets == 1,
+        await Await.UntilAsync(() => site.Fake.Sideband.Handshakes.Count(h => h.CallId == callId && h.Status == 101) == 2 && site.Fake.Sideband.OpenSockets == 1,
             "instance B to reopen the sideband", TimeSpan.FromSeconds(30));
 
-        await fake.Sideband.SendAsync(RecordsApp.Added("item_after", "item_before", "assistant", "output_text", "After the stop"));
+        await site.Fake.Sideband.SendAsync(RecordsApp.Added("item_after", "item_before", "assistant", "output_text", "After the stop"));
         await RecordedAsync(records, callId, c => c.Items.Count == 2, "instance B to record the line after A's stop");
         using var hungUp = await SendAsync(http, b, HttpMethod.Delete, location);
         Assert.Equal(System.Net.HttpStatusCode.NoContent, hungUp.StatusCode);
@@ -192,7 +184,7 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException($"{ex.Message}; the instances said:\n{string.Join("\n----\n", apps.Select(app => app.Output))}", ex);
+            throw new TimeoutException($"{ex.Message}; the instances said:\n{string.Join("\n----\n", site.Apps.Select(app => app.Output))}", ex);
         }
     }
 
@@ -209,29 +201,4 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     /// <summary>Two instances with the same settings, the same Redis and the same records database; nothing else shared.</summary>
-    private async Task<(Uri A, Uri B)> StartTwoAsync(Dictionary<string, string> extra)
-    {
-        var settings = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["OpenAI__ApiKey"] = FakeOpenAI.ApiKey,
-            ["OpenAI__BaseUrl"] = fake.BaseUrl,
-            ["Redis__Configuration"] = redis.Configuration,
-        };
-        foreach (var (key, value) in extra)
-            settings[key] = value;
-        var started = new[] { Start(), Start() };
-        var addresses = await Task.WhenAll(started.Select(app => app.AddressAsync(StartTimeout)));
-        return (addresses[0], addresses[1]);
-
-        AppProcess Start()
-        {
-            var home = Directory.CreateTempSubdirectory("realtimerazor-home-").FullName;
-            homes.Add(home);
-            var app = AppProcess.Start(BuildOutput.WebDll, new Dictionary<string, string>(settings) { ["HOME"] = home },
-                workingDirectory: Path.Combine(Repository.Root, "RealtimeRazor.Web"));
-            apps.Add(app);
-            return app;
-        }
-    }
 }
