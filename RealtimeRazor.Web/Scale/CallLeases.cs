@@ -20,10 +20,10 @@ public sealed record LeasedCall(
 /// </summary>
 public interface ICallLeases
 {
-    /// <summary>This instance runs the call's controller from now on; never throws (a lease Redis missed is written on the next renewal).</summary>
+    /// <summary>This instance runs the call's controller from now on; never throws and never waits for Redis (a lease Redis missed is written on the next renewal).</summary>
     void Hold(LeasedCall leased);
 
-    /// <summary>The call ended here: nobody is to take it over. Never throws.</summary>
+    /// <summary>The call ended here: nobody is to take it over. Never throws and never waits for Redis.</summary>
     void Release(string callId);
 }
 
@@ -132,9 +132,20 @@ public sealed partial class RedisCallLeases(IConnectionMultiplexer redis, CallRe
         // Relay calls are described to the records before they are bound; a survivor describes them the same way.
         var call = leased with { Record = leased.Record ?? records.DescriptionOf(leased.CallId) };
         _held[call.CallId] = call;
+        // Not waited for: a session start must not wait for what only a takeover (seconds from now) reads.
+        // The multiplexer sends commands in order, so a Release after this Hold never overtakes it.
+        _ = WriteAsync(call);
+    }
+
+    /// <summary>Never throws: a lease Redis missed is written again by the next renewal (it finds the call's data missing).</summary>
+    private async Task WriteAsync(LeasedCall call)
+    {
         try
         {
-            Write(call);
+            await Database.ScriptEvaluateAsync(HoldScript, values:
+            [
+                Prefix, call.CallId, InstanceId, (long)Ttl.TotalMilliseconds, call.EndsAt.ToUnixTimeMilliseconds(), .. Fields(call),
+            ]);
         }
         catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
         {
@@ -142,19 +153,18 @@ public sealed partial class RedisCallLeases(IConnectionMultiplexer redis, CallRe
         }
     }
 
-    private bool Write(LeasedCall call) =>
-        (int)Database.ScriptEvaluate(HoldScript, values:
-        [
-            Prefix, call.CallId, InstanceId, (long)Ttl.TotalMilliseconds, call.EndsAt.ToUnixTimeMilliseconds(), .. Fields(call),
-        ]) == 1;
-
     public void Release(string callId)
     {
-        if (!_held.TryRemove(callId, out _))
-            return;
+        if (_held.TryRemove(callId, out _))
+            _ = ReleaseAsync(callId);
+    }
+
+    /// <summary>Not waited for (a hang-up answers without it); never throws.</summary>
+    private async Task ReleaseAsync(string callId)
+    {
         try
         {
-            Database.ScriptEvaluate(ReleaseScript, values: [Prefix, callId, InstanceId]);
+            await Database.ScriptEvaluateAsync(ReleaseScript, values: [Prefix, callId, InstanceId]);
         }
         catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
         {
@@ -184,7 +194,7 @@ public sealed partial class RedisCallLeases(IConnectionMultiplexer redis, CallRe
                     break;
                 case 2 when _held.TryGetValue(calls[i], out var call):
                     // Redis restarted empty: what a survivor would need is written again.
-                    Write(call);
+                    _ = WriteAsync(call);
                     break;
             }
         }
