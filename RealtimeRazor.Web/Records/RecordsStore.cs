@@ -78,7 +78,7 @@ public sealed class RecordsStore(RecordsDbContext db)
     }
 
     /// <summary>The walk's length: enough of the newest conversations that a common phrase fills the page.</summary>
-    private const int WalkAtLeast = 400, WalkPerResult = 8;
+    private const int WalkAtLeast = 100, WalkPerResult = 4;
 
     private async Task<(IReadOnlyList<Summary> Page, bool More)> InOrder(List<Guid> ids, CancellationToken cancellationToken)
     {
