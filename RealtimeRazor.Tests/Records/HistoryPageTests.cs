@@ -144,6 +144,56 @@ public sealed partial class HistoryPageTests(PostgresFixture postgres) : IClassF
         Assert.False(await FindsAsync("天気"));
     }
 
+    [Theory]
+    [MemberData(nameof(RecordsApp.Providers), MemberType = typeof(RecordsApp))]
+    public async Task Search_pages_newest_first_for_a_common_phrase_one_said_only_long_ago_and_one_never_said(string provider)
+    {
+        // More conversations than PostgreSQL's bounded walk over the newest ones reads: a common phrase is found
+        // by the walk, one said only in the oldest conversations (and on a deep page) by the index after it.
+        const int Count = 500;
+        using var app = await AppAsync(provider);
+        var started = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        Conversation Said(string owner, int minute, string text) => new()
+        {
+            Id = Guid.NewGuid(), Owner = owner, CallId = Guid.NewGuid().ToString("N"), StartedAt = started.AddMinutes(minute),
+            Transport = "webrtc", Model = "gpt-realtime", Voice = "marin",
+            Items = [new() { ItemId = "item_" + minute, Role = ItemRole.User, Text = text, At = started.AddMinutes(minute) }],
+        };
+        var mine = Enumerable.Range(0, Count).Select(minute => Said("me", minute,
+            (minute % 2 == 0 ? "How is the Weather today?" : "Tell me a story.") + (minute < 2 ? " A trip to Zanzibar." : ""))).ToList();
+        await using (var scope = app.Factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RecordsDbContext>();
+            db.Conversations.AddRange(mine);
+            db.Conversations.Add(Said("someone else", Count, "Zanzibar and the weather"));
+            await db.SaveChangesAsync();
+        }
+        async Task<(Guid[] Ids, bool More)> SearchAsync(string q, int page)
+        {
+            await using var scope = app.Factory.Services.CreateAsyncScope();
+            var (found, more) = await scope.ServiceProvider.GetRequiredService<RecordsStore>().ListAsync("me", page, q, CancellationToken.None);
+            return ([.. found.Select(s => s.Id)], more);
+        }
+        Guid[] Newest(Func<Conversation, bool> says, int page) =>
+            [.. mine.Where(says).OrderByDescending(c => c.StartedAt).Skip(page * RecordsStore.PageSize).Take(RecordsStore.PageSize).Select(c => c.Id)];
+        bool Weather(Conversation c) => c.Items[0].Text!.Contains("weather", StringComparison.OrdinalIgnoreCase);
+
+        var first = await SearchAsync("wEATHER", 0);
+        Assert.Equal(Newest(Weather, 0), first.Ids);
+        Assert.True(first.More);
+        Assert.Equal(Newest(Weather, 1), (await SearchAsync("wEATHER", 1)).Ids);
+        // Page 12 holds the last 10 of the 250 conversations that say it, the oldest.
+        var last = await SearchAsync("wEATHER", 12);
+        Assert.Equal(Newest(Weather, 12), last.Ids);
+        Assert.Equal(10, last.Ids.Length);
+        Assert.False(last.More);
+        var longAgo = await SearchAsync("zanzibar", 0);
+        Assert.Equal([mine[1].Id, mine[0].Id], longAgo.Ids);
+        Assert.False(longAgo.More);
+        Assert.Empty((await SearchAsync("xylophone", 0)).Ids);
+        Assert.Empty((await SearchAsync("weather_", 0)).Ids);
+    }
+
     [Fact]
     public async Task Delete_removes_the_conversation_and_a_cross_site_delete_is_refused()
     {

@@ -23,19 +23,68 @@ public sealed class RecordsStore(RecordsDbContext db)
         // SQLite's index is of three-character pieces: a shorter search reads the lines themselves.
         if (term is not null && db is SqliteRecordsDbContext && term.EnumerateRunes().Count() >= 3)
             return await SearchSqliteAsync(owner, page, term, cancellationToken);
+        if (term is not null && db is PostgresRecordsDbContext)
+            return await SearchPostgresAsync(owner, page, term, cancellationToken);
         var query = db.Conversations.AsNoTracking().Where(c => c.Owner == owner);
         if (term is not null)
         {
-            // A plain LIKE: escaped so the user's % and _ are literal characters, not patterns.
-            var pattern = "%" + term.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
-            // Case-insensitive on both: SQLite's LIKE already is (for ASCII); PostgreSQL's is ILIKE, which its
-            // trigram index serves (Migrations/PostgreSQL/*_Search).
-            query = db is PostgresRecordsDbContext
-                ? query.Where(c => c.Items.Any(i => EF.Functions.ILike(i.Text!, pattern, "\\")))
-                : query.Where(c => c.Items.Any(i => EF.Functions.Like(i.Text!, pattern, "\\")));
+            var pattern = LikePattern(term);
+            query = query.Where(c => c.Items.Any(i => EF.Functions.Like(i.Text!, pattern, "\\")));
         }
         var rows = await Summaries(query.OrderByDescending(c => c.StartedAt).Skip(page * PageSize).Take(PageSize + 1)).ToListAsync(cancellationToken);
         return (rows.Take(PageSize).ToList(), rows.Count > PageSize);
+    }
+
+    /// <summary>A substring pattern escaped so the user's % and _ are literal characters, not patterns.</summary>
+    private static string LikePattern(string term) =>
+        "%" + term.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+
+    /// <summary>
+    /// PostgreSQL, case-insensitive (ILIKE) in two steps that do not depend on the planner's guess of how common
+    /// the phrase is. First a bounded walk over the owner's newest conversations, each probed for one matching
+    /// line: a common phrase fills the page within a few dozen conversations. Only when that walk did not fill the
+    /// page (a rare or absent phrase) the trigram index (Migrations/PostgreSQL/*_Search) finds the few lines
+    /// that say it, and the owner's conversations among them are read newest first.
+    /// </summary>
+    private async Task<(IReadOnlyList<Summary> Page, bool More)> SearchPostgresAsync(string owner, int page, string term, CancellationToken cancellationToken)
+    {
+        var pattern = LikePattern(term);
+        var take = PageSize + 1;
+        var skip = page * PageSize;
+        // A trigram index cannot serve fewer than three characters: then the walk covers every conversation.
+        long walk = term.EnumerateRunes().Count() >= 3 ? Math.Max(WalkAtLeast, WalkPerResult * (skip + take)) : long.MaxValue;
+        // The probe matches ("Text" || '') so it reads the conversation's own lines (by its index on
+        // ConversationId) and never the whole trigram index once per conversation.
+        var ids = await db.Database.SqlQuery<Guid>($"""
+            SELECT c."Id" AS "Value"
+            FROM (SELECT "Id", "StartedAt" FROM conversations WHERE "Owner" = {owner}
+                  ORDER BY "StartedAt" DESC, "Id" DESC LIMIT {walk}) AS c
+            CROSS JOIN LATERAL (SELECT 1 FROM conversation_items AS i
+                  WHERE i."ConversationId" = c."Id" AND (i."Text" || '') ILIKE {pattern} ESCAPE '\' LIMIT 1) AS said
+            ORDER BY c."StartedAt" DESC, c."Id" DESC
+            LIMIT {take} OFFSET {skip}
+            """).ToListAsync(cancellationToken);
+        if (ids.Count < take && walk != long.MaxValue)
+            ids = await db.Database.SqlQuery<Guid>($"""
+                WITH said AS MATERIALIZED (
+                    SELECT DISTINCT "ConversationId" FROM conversation_items WHERE "Text" ILIKE {pattern} ESCAPE '\')
+                SELECT c."Id" AS "Value"
+                FROM conversations AS c JOIN said ON said."ConversationId" = c."Id"
+                WHERE c."Owner" = {owner}
+                ORDER BY c."StartedAt" DESC, c."Id" DESC
+                LIMIT {take} OFFSET {skip}
+                """).ToListAsync(cancellationToken);
+        return await InOrder(ids, cancellationToken);
+    }
+
+    /// <summary>The walk's length: enough of the newest conversations that a common phrase fills the page.</summary>
+    private const int WalkAtLeast = 100, WalkPerResult = 4;
+
+    private async Task<(IReadOnlyList<Summary> Page, bool More)> InOrder(List<Guid> ids, CancellationToken cancellationToken)
+    {
+        var rows = await Summaries(db.Conversations.AsNoTracking().Where(c => ids.Contains(c.Id))).ToListAsync(cancellationToken);
+        var ordered = rows.OrderBy(row => ids.IndexOf(row.Id)).ToList();
+        return (ordered.Take(PageSize).ToList(), ordered.Count > PageSize);
     }
 
     /// <summary>
@@ -58,9 +107,7 @@ public sealed class RecordsStore(RecordsDbContext db)
             ORDER BY s.rowid DESC
             LIMIT {take} OFFSET {skip}
             """).ToListAsync(cancellationToken);
-        var rows = await Summaries(db.Conversations.AsNoTracking().Where(c => ids.Contains(c.Id))).ToListAsync(cancellationToken);
-        var ordered = rows.OrderBy(row => ids.IndexOf(row.Id)).ToList();
-        return (ordered.Take(PageSize).ToList(), ordered.Count > PageSize);
+        return await InOrder(ids, cancellationToken);
     }
 
     private static IQueryable<Summary> Summaries(IQueryable<Conversation> conversations) =>

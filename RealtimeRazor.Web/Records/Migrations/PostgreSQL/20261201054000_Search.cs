@@ -7,9 +7,8 @@ namespace RealtimeRazor.Web.Records.Migrations.PostgreSQL
 {
     /// <summary>
     /// History's search: a trigram GIN index (pg_trgm, a trusted extension any database owner may create) that
-    /// ILIKE '%…%' uses as it is, so a search stays a case-insensitive substring match in any language. The
-    /// planner picks per search: a rare phrase starts from the index, a common one from the user's newest
-    /// conversations (see docs/benchmarks.md).
+    /// ILIKE '%…%' uses as it is, so a search stays a case-insensitive substring match in any language. History
+    /// reads it only for what a bounded walk over the user's newest conversations did not find (RecordsStore).
     /// </summary>
     [DbContext(typeof(PostgresRecordsDbContext))]
     [Migration("20261201054000_Search")]
