@@ -6,7 +6,7 @@ using RealtimeRazor.Bench;
 
 // RealtimeRazor benchmark. Usage:
 //   dotnet run -c Release --project bench/RealtimeRazor.Bench -- [--delay 300] [--runs 5]
-//       [--only connect,slow,weight,memory,relay,tools,shared,records,takeover,cpu,socket] [--cpu-seconds 10] [--no-publish] [--gc-matrix]
+//       [--only connect,slow,weight,memory,relay,tools,shared,records,takeover,scale,cpu,socket] [--cpu-seconds 10] [--no-publish] [--gc-matrix]
 //       [--compare-app PUBLISH_FOLDER]   (another build of the app, measured side by side)
 // Prints Markdown tables on stdout and progress on stderr.
 
@@ -47,6 +47,8 @@ if (options.Sections.Contains("records"))
     await report.SectionAsync("records", () => RecordsSection.RunAsync(report, openAI, options));
 if (options.Sections.Contains("takeover"))
     await report.SectionAsync("takeover", () => TakeoverSection.RunAsync(report, openAI, publishFolder, options));
+if (options.Sections.Contains("scale"))
+    await report.SectionAsync("scale", () => ScaleSection.RunAsync(report, openAI, publishFolder, options));
 if (options.Sections.Contains("cpu"))
     await report.SectionAsync("cpu", () => ClientCpuSection.RunAsync(report, browser, openAI, publishFolder, options));
 if (options.Sections.Contains("socket"))
@@ -67,7 +69,7 @@ internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Secti
         var publish = true;
         var gcMatrix = false;
         string? compareApp = null;
-        var sections = new HashSet<string>(["connect", "slow", "weight", "memory", "relay", "tools", "shared", "records", "takeover", "cpu", "socket"]);
+        var sections = new HashSet<string>(["connect", "slow", "weight", "memory", "relay", "tools", "shared", "records", "takeover", "scale", "cpu", "socket"]);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -80,7 +82,7 @@ internal sealed record BenchOptions(int DelayMs, int Runs, HashSet<string> Secti
                 case "--no-publish": publish = false; break;
                 case "--gc-matrix": gcMatrix = true; break;
                 case "--compare-app": compareApp = Path.GetFullPath(Next()); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --delay MS, --runs N, --only connect,slow,weight,memory,relay,tools,shared,records,takeover,cpu,socket, --cpu-seconds S, --no-publish, --gc-matrix, --compare-app PUBLISH_FOLDER");
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --delay MS, --runs N, --only connect,slow,weight,memory,relay,tools,shared,records,takeover,scale,cpu,socket, --cpu-seconds S, --no-publish, --gc-matrix, --compare-app PUBLISH_FOLDER");
             }
         }
         return new BenchOptions(delay, runs, sections, cpuSeconds, publish, gcMatrix, compareApp);

@@ -105,7 +105,7 @@ internal static class SharedLimitsSection
     private static readonly List<(Uri App, string Location)> Live = [];
 
     /// <summary>POST an offer (timed: the browser's wait), then (unless told not to) hang the call up so the caps never fill.</summary>
-    private static async Task<double> StartAndEndAsync(HttpClient http, Uri app, bool hangUp = true)
+    internal static async Task<double> StartAndEndAsync(HttpClient http, Uri app, bool hangUp = true)
     {
         using var offer = new StringContent(SampleOffer.Sdp, Encoding.UTF8);
         offer.Headers.ContentType = new MediaTypeHeaderValue("application/sdp");

@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using RealtimeRazor.Tests.Support;
 
-namespace RealtimeRazor.Tests.Browser;
+namespace RealtimeRazor.Testing;
 
 /// <summary>
 /// Real nginx on loopback running the repository's own deploy/nginx site config, with only its listen
@@ -132,16 +131,19 @@ public sealed class NginxProxy : IDisposable
     {
         foreach (var (from, to) in changes)
         {
-            Assert.True(config.Contains(from, StringComparison.Ordinal), $"deploy/nginx/realtime-razor.conf no longer contains '{from}'; update the test's adaptation.");
+            if (!config.Contains(from, StringComparison.Ordinal))
+                throw new InvalidOperationException($"deploy/nginx/realtime-razor.conf no longer contains '{from}'; update NginxProxy's adaptation.");
             config = config.Replace(from, to, StringComparison.Ordinal);
         }
         return config;
     }
 
+    private static readonly string[] DebianExecutables = ["/usr/sbin/nginx", "/usr/bin/nginx"];
+
     /// <summary>NGINX_PATH, else Debian's nginx.</summary>
     private static string Executable() =>
         Environment.GetEnvironmentVariable("NGINX_PATH") is { Length: > 0 } configured ? configured
-        : new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
+        : DebianExecutables.FirstOrDefault(File.Exists)
           ?? throw new InvalidOperationException("nginx is not installed: run scripts/test.sh, which installs it, or set NGINX_PATH.");
 
     private static int FreePort()
