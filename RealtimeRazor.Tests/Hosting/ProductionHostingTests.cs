@@ -40,7 +40,6 @@ public sealed class ProductionHostingTests : IDisposable
         var fetched = await PageAssets.AssertAllServedAsync(http, address, html);
         Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/js/main.", StringComparison.Ordinal));
         Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/js/session.", StringComparison.Ordinal));
-        Assert.Contains(fetched, url => url.AbsolutePath.StartsWith("/css/site.", StringComparison.Ordinal));
 
         // The request log line for the page is written as the response completes.
         await Await.UntilAsync(() => app.StandardOutput.Any(line => line.Contains("\"RequestPath\":\"/\"", StringComparison.Ordinal)), "the request log line for /");

@@ -37,6 +37,8 @@ public sealed partial class SecurityHeaderTests
         Assert.True(match.Success, "the page has no import map with a nonce");
         var pageNonce = match.Groups[1].Value;
         Assert.Equal($"'nonce-{WebUtility.HtmlDecode(pageNonce)}'", nonceSource);
+        // The page's one inline stylesheet is allowed by the same nonce; no other inline style is.
+        Assert.Equal(["'self'", nonceSource], directives["style-src"].Split(' '));
         Assert.Equal("'none'", directives["frame-ancestors"]);
         Assert.Equal("'self'", directives["connect-src"]);
         Assert.Equal("'none'", directives["object-src"]);

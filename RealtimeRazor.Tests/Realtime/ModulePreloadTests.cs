@@ -53,8 +53,8 @@ public sealed partial class ModulePreloadTests
             }
         }
         Assert.True(graph.Count >= 3, $"the import graph has only {graph.Count} modules: the walk found no imports");
-        // What Connect waits for: with the stylesheet, at most six requests, which HTTP/1.1's six connections
-        // per host fetch in one round. The rest of the page is imported dynamically, after Connect is enabled.
+        // What the page's modules wait for: at most five requests (the stylesheet is in the page), which HTTP/1.1's six
+        // connections per host fetch in one round. The rest of the page is imported dynamically, after Connect is enabled.
         Assert.True(entries.Count + graph.Count <= 5, $"{entries.Count + graph.Count} scripts before Connect is enabled: {string.Join(", ", graph.Select(u => u.AbsolutePath))}");
 
         var preloads = ModulePreload().Matches(html).Select(m => new Uri(documentBase, WebUtility.HtmlDecode(m.Groups[1].Value))).ToList();

@@ -26,6 +26,10 @@ public static partial class PageAssets
 
     public static IReadOnlyList<Uri> Scripts(string html, Uri page) => ScriptSrc().Matches(html).Select(m => new Uri(page, WebUtility.HtmlDecode(m.Groups[1].Value))).ToList();
 
+    /// <summary>The site's stylesheet as the repository has it: every page carries it inline (Hosting/SiteStyles.cs).</summary>
+    private static Task<string> SiteStylesheetAsync() =>
+        File.ReadAllTextAsync(Path.Combine(RealtimeRazor.Testing.Repository.Root, "RealtimeRazor.Web", "wwwroot", "css", "site.css"));
+
     public static IReadOnlyList<Uri> Stylesheets(string html, Uri page) => LinkHref().Matches(html).Select(m => new Uri(page, WebUtility.HtmlDecode(m.Groups[1].Value))).ToList();
 
     /// <summary>The import map's entries (specifier resolved against the page, target resolved against the page).</summary>
@@ -45,23 +49,19 @@ public static partial class PageAssets
     }
 
     /// <summary>
-    /// Fetches the page's scripts, stylesheets and import-mapped modules, then every module those import
-    /// (through the import map, as a browser would), each the way a browser fetches it (see <see cref="FetchAsync"/>); returns what was fetched.
+    /// Fetches the page's scripts and import-mapped modules, then every module those import (through the import
+    /// map, as a browser would), each the way a browser fetches it (see <see cref="FetchAsync"/>); returns what was
+    /// fetched. The page links no stylesheet: it carries the site's own inline, exactly as the build wrote it.
     /// </summary>
     public static async Task<IReadOnlyCollection<Uri>> AssertAllServedAsync(HttpClient http, Uri page, string html)
     {
         var imports = Imports(html, page);
-        var styles = Stylesheets(html, page);
         var scripts = Scripts(html, page);
-        Assert.NotEmpty(styles);
         Assert.NotEmpty(scripts);
+        Assert.Empty(Stylesheets(html, page));
+        Assert.Contains(await SiteStylesheetAsync(), html, StringComparison.Ordinal);
 
         var fetched = new HashSet<Uri>();
-        foreach (var style in styles)
-        {
-            await FetchAsync(http, page, style, "text/css");
-            fetched.Add(style);
-        }
 
         var pending = new Queue<Uri>(scripts.Concat(imports.Values));
         while (pending.TryDequeue(out var script))

@@ -39,7 +39,7 @@ public static class SecurityHeaders
                     return Task.CompletedTask;
                 var headers = context.Response.Headers;
                 headers.ContentSecurityPolicy =
-                    $"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+                    $"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
                     + $"media-src 'self' blob: mediastream:; connect-src {connect}; frame-ancestors 'none'; "
                     + "base-uri 'self'; form-action 'self'; object-src 'none'";
                 headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=(), payment=()";
