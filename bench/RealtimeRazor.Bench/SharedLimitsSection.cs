@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
+using StackExchange.Redis;
 
 namespace RealtimeRazor.Bench;
 
@@ -12,7 +13,8 @@ namespace RealtimeRazor.Bench;
 /// call ownership) on an instance without Redis and on one with a real Redis on loopback (and, with
 /// <c>--compare-app</c>, the compared build with its own Redis), in one run, alternating so all see the same
 /// machine load. Then where the time goes: the Redis commands each start made (Redis's own count and
-/// service time) and one loopback round trip's floor, measured from this process.
+/// service time), one loopback round trip's floor, and what a round trip costs when awaited through
+/// StackExchange.Redis as the app awaits its three (mostly the wait for a core), all measured from this process.
 /// </summary>
 internal static class SharedLimitsSection
 {
@@ -46,6 +48,11 @@ internal static class SharedLimitsSection
             foreach (var instance in instances)
                 await StartAndEndAsync(http, instance.Url);
         }
+        // Where the time goes: round trips awaited with the client library the app uses, each after an idle moment as
+        // the app's three are (its own work and other requests come between them), between the starts so under the same load.
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var awaited = new List<double>();
+        var threeAwaited = new List<double>();
         using var probe = await RedisProbe.ConnectAsync(redis.Port);
         await probe.CommandAsync("CONFIG RESETSTAT");
         if (comparedRedis is not null)
@@ -55,6 +62,16 @@ internal static class SharedLimitsSection
         }
         for (var i = 0; i < Starts; i++)
         {
+            var three = 0.0;
+            for (var trip = 0; trip < 3; trip++)
+            {
+                await Task.Delay(1);
+                var clock = Stopwatch.StartNew();
+                await client.GetDatabase().PingAsync();
+                awaited.Add(clock.Elapsed.TotalMilliseconds);
+                three += awaited[^1];
+            }
+            threeAwaited.Add(three);
             foreach (var instance in instances)
                 times[instance.Name].Add(await StartAndEndAsync(http, instance.Url, hangUp: false));
         }
@@ -83,6 +100,11 @@ internal static class SharedLimitsSection
         var roundTrip = new Samples(floor.Skip(200));
         report.Line($"One loopback round trip to Redis (PING from this process, async socket, 1800 samples): p50 {Format.Number(roundTrip.Median, "0.000")} ms, " +
                     $"p90 {Format.Number(roundTrip.Percentile(90), "0.000")} ms.");
+        report.Line();
+        var single = new Samples(awaited);
+        report.Line($"One round trip awaited with StackExchange.Redis from this process after an idle millisecond, between the starts ({awaited.Count} samples): " +
+                    $"p50 {Format.Number(single.Median, "0.00")} ms, p90 {Format.Number(single.Percentile(90), "0.00")} ms, {Format.Number(100.0 * awaited.Count(ms => ms > 1) / awaited.Count, "0")} % over 1 ms; " +
+                    $"three of them (the app's count per start) summed: p50 {Format.Number(new Samples(threeAwaited).Median, "0.00")} ms.");
         report.Line();
         foreach (var instance in instances.Where(instance => instance.Redis is not null))
         {
