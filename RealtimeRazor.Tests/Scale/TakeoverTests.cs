@@ -174,7 +174,9 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(lines).ToHaveTextAsync(new[] { "YouWhat time is it?" });
 
         // The instance running the call's controller is killed; until the gap's events are sent, no instance can reopen the sideband.
-        var running = Assert.Single(site.Apps, app => app.StandardOutput.Any(line => line.Contains($"Sideband of call {callId} open", StringComparison.Ordinal)));
+        bool RunsTheCall(AppProcess app) => app.StandardOutput.Any(line => line.Contains($"Sideband of call {callId} open", StringComparison.Ordinal));
+        await Await.UntilAsync(() => site.Apps.Any(RunsTheCall), "the instance running the call to log its sideband");
+        var running = Assert.Single(site.Apps, RunsTheCall);
         site.Fake.Sideband.RefuseWith = StatusCodes.Status503ServiceUnavailable;
         site.Apps.Remove(running);
         running.Dispose();
