@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Net;
 using System.Text;
@@ -18,8 +19,13 @@ namespace RealtimeRazor.Tests.Realtime.Sideband;
 /// </summary>
 public sealed class UnansweredToolCallTests
 {
-    private static void Weather(IServiceCollection services) =>
-        services.AddSingleton(AIFunctionFactory.Create(([Description("City")] string city) => $"Sunny in {city}", "get_weather", "Today's weather in a city."));
+    /// <summary>The operator's tool, counting its runs per city: a tool may have effects, so running twice is a fault even when one answer is sent.</summary>
+    private static Action<IServiceCollection> Weather(ConcurrentDictionary<string, int> runs) => services =>
+        services.AddSingleton(AIFunctionFactory.Create(([Description("City")] string city) =>
+        {
+            runs.AddOrUpdate(city, 1, (_, count) => count + 1);
+            return $"Sunny in {city}";
+        }, "get_weather", "Today's weather in a city."));
 
     private static string FunctionCall(string itemId, string callId, string city) =>
         new JsonObject { ["id"] = itemId, ["type"] = "function_call", ["status"] = "completed", ["call_id"] = callId, ["name"] = "get_weather", ["arguments"] = $$"""{"city":"{{city}}"}""" }.ToJsonString();
@@ -50,7 +56,8 @@ public sealed class UnansweredToolCallTests
     [Fact]
     public async Task A_reported_call_is_asked_of_OpenAI_and_answered_once_and_only_its_owner_may_report_it()
     {
-        using var app = new TestApp(Passcodes.Settings(), services: Weather);
+        var runs = new ConcurrentDictionary<string, int>();
+        using var app = new TestApp(Passcodes.Settings(), services: Weather(runs));
         using var alice = app.Factory.CreateClient(new() { AllowAutoRedirect = false });
         using var bob = app.Factory.CreateClient(new() { AllowAutoRedirect = false });
         await Passcodes.SignInOrFailAsync(alice, Passcodes.AlicePasscode);
@@ -104,5 +111,6 @@ public sealed class UnansweredToolCallTests
         Assert.Equal(["Sunny in Paris"], Outputs(app, "call_gap"));
         Assert.Equal(["item_gap", "item_done", "item_later"], Received(app, "conversation.item.retrieve").Select(e => e.GetProperty("item_id").GetString()));
         Assert.Equal(3, Received(app, "response.create").Length);
+        Assert.Equal(new Dictionary<string, int> { ["Paris"] = 1, ["Oslo"] = 1, ["Lima"] = 1 }, runs.ToDictionary());
     }
 }
