@@ -19,7 +19,7 @@ namespace RealtimeRazor.Tests.Scale;
 /// conversation, and hangs the call up at its maximum length.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class TakeoverTests(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private SharedRedisSite site = null!;
     private PostgresServer postgres = null!;
@@ -184,6 +184,7 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 0, "the killed instance's sideband to drop", TimeSpan.FromSeconds(30));
 
         // The model calls a function in the gap: the page sees it, no instance does.
+        var gap = System.Diagnostics.Stopwatch.StartNew();
         var done = new { id = "item_gap", type = "function_call", status = "completed", call_id = "call_gap", name = "current_time", arguments = "{}" };
         await SendAsync(
             new { type = "conversation.item.added", previous_item_id = "item_before", item = new { id = "item_gap", type = "function_call", status = "in_progress", call_id = "call_gap", name = "current_time", arguments = "" } },
@@ -199,6 +200,7 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
         // The survivor takes the call over; the page's report reaches it; it runs the tool and the user sees the result.
         await Await.UntilAsync(() => survivor.StandardOutput.Any(line => line.Contains($"Took over call {callId}", StringComparison.Ordinal)), $"the survivor to take the call over; so far:\n{survivor.Output}", TimeSpan.FromSeconds(30));
         await Expect(toolLine).ToContainTextAsync("current_time {} → ", new() { Timeout = BrowserFixture.Patience });
+        output.WriteLine($"{mode}: the gap's function call answered on the page {gap.Elapsed.TotalSeconds:F1} s after it was made");
         await Expect(toolLine).ToContainTextAsync(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await peer.WaitForFunctionAsync("() => window.fakeOpenAI.received().some(e => e.type === 'response.create')", null, new() { Timeout = BrowserFixture.Patience });
         var outputs = site.Fake.Sideband.Received.Select(json => System.Text.Json.Nodes.JsonNode.Parse(json)!)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
@@ -165,7 +166,8 @@ public static partial class RealtimeEndpoints
             return Refusal.Of(ProblemCode.InvalidCallId);
         if (context.Request.ContentLength > MaxUnansweredReportBytes)
             return Refusal.Of(ProblemCode.RequestTooLarge, ("maxKiB", MaxUnansweredReportBytes / 1024));
-        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        // A body sent without its length (chunked) is cut off at the cap as it is read.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxUnansweredReportBytes;
         UnansweredReport? report;
         try
