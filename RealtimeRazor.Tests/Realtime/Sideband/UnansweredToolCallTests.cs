@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeRazor.Tests.Access;
@@ -112,5 +113,28 @@ public sealed class UnansweredToolCallTests
         Assert.Equal(["item_gap", "item_done", "item_later"], Received(app, "conversation.item.retrieve").Select(e => e.GetProperty("item_id").GetString()));
         Assert.Equal(3, Received(app, "response.create").Length);
         Assert.Equal(new Dictionary<string, int> { ["Paris"] = 1, ["Oslo"] = 1, ["Lima"] = 1 }, runs.ToDictionary());
+    }
+    [Fact]
+    public async Task A_call_reported_while_the_sideband_is_reopening_is_asked_for_once_it_is_open()
+    {
+        var runs = new ConcurrentDictionary<string, int>();
+        using var app = new TestApp(new Dictionary<string, string?> { ["Access:Mode"] = "Open" }, services: Weather(runs));
+        using var call = await app.PostOfferAsync();
+        Assert.Equal(HttpStatusCode.Created, call.StatusCode);
+        var callPath = call.Headers.Location!.OriginalString;
+        await Await.UntilAsync(() => app.Fake.Sideband.OpenSockets == 1, "the sideband to open");
+        await AddedUnheardAsync(app, "item_gap", "call_gap", "Paris");
+
+        // The sideband drops and cannot open again for now (as while a survivor is still reopening it).
+        app.Fake.Sideband.RefuseWith = StatusCodes.Status503ServiceUnavailable;
+        app.Fake.Sideband.Drop();
+        await Await.UntilAsync(() => app.Fake.Sideband.Handshakes.Any(h => h.Status == StatusCodes.Status503ServiceUnavailable), "a refused reopening");
+        using (var reported = await ReportAsync(app.Client, callPath, """{"itemId":"item_gap"}"""))
+            Assert.Equal(HttpStatusCode.Accepted, reported.StatusCode);
+
+        app.Fake.Sideband.RefuseWith = 0;
+        await Await.UntilAsync(() => Outputs(app, "call_gap").Length == 1, "the reported call's answer once the sideband is open", TimeSpan.FromSeconds(30));
+        Assert.Equal(["Sunny in Paris"], Outputs(app, "call_gap"));
+        Assert.Equal(1, runs["Paris"]);
     }
 }

@@ -35,6 +35,8 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
     /// <summary>Items asked for with <c>conversation.item.retrieve</c>: each once, however often the page reports it.</summary>
     private readonly HashSet<string> _retrieved = new(StringComparer.Ordinal);
+    /// <summary>Items reported while the sideband was down: asked for as soon as it is open again.</summary>
+    private readonly List<string> _toRetrieve = [];
     private readonly IServiceProvider _toolServices;
     private readonly ToolInvoker _invoker;
     private ClientWebSocket? _socket;
@@ -133,6 +135,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             Connections++;
             State = SidebandState.Open;
             LogOpened(_context.Logger, CallId, Connections);
+            _ = RetrieveDeferredAsync();
             var closedByOpenAI = await ReceiveAsync(socket, stopping);
             _socket = null;
             if (stopping.IsCancellationRequested)
@@ -368,18 +371,36 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             if (_retrieved.Count >= MaxRetrieved || !_retrieved.Add(itemId))
                 return;
         }
+        LogRetrieving(_context.Logger, CallId);
+        await SendRetrieveAsync(itemId);
+    }
+
+    private async Task SendRetrieveAsync(string itemId)
+    {
         try
         {
             await SendAsync(new JsonObject { ["type"] = "conversation.item.retrieve", ["item_id"] = itemId });
-            LogRetrieving(_context.Logger, CallId);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // The sideband is down: a later report of the same item may find it up again.
+            // The sideband is down (a survivor still reopening it, a drop): asked for once it is open again.
+            if (_stopping.IsCancellationRequested)
+                return;
             lock (_running)
-                _retrieved.Remove(itemId);
-            LogAnswerLost(_context.Logger, CallId);
+                _toRetrieve.Add(itemId);
         }
+    }
+
+    private async Task RetrieveDeferredAsync()
+    {
+        List<string> deferred;
+        lock (_running)
+        {
+            deferred = [.. _toRetrieve];
+            _toRetrieve.Clear();
+        }
+        foreach (var itemId in deferred)
+            await SendRetrieveAsync(itemId);
     }
 
     private const int MaxRetrieved = 1_000;
