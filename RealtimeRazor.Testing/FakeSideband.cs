@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -14,6 +15,8 @@ public sealed record SidebandHandshake(string Path, string? CallId, string? Auth
 /// with the server's bearer key, as OpenAI documents it (Azure: below <c>/openai/v1</c>, its <c>api-key</c> header). A call that was hung up answers 404
 /// <c>call_id_not_found</c>, and hanging up closes its sockets, as the end of a call does at OpenAI.
 /// Tests bridge it to the fake WebRTC peer (<see cref="OnClientEvent"/>, <see cref="SendAsync"/>).
+/// It answers <c>conversation.item.retrieve</c> itself, as OpenAI does, from the items of the events it was
+/// given to send (whether or not a socket was open to hear them).
 /// </summary>
 public sealed class FakeSideband(string pathBase)
 {
@@ -21,6 +24,8 @@ public sealed class FakeSideband(string pathBase)
     private readonly ConcurrentDictionary<string, bool> _ended = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<SidebandHandshake> _handshakes = new();
     private readonly ConcurrentQueue<(string CallId, string Json)> _received = new();
+    /// <summary>The conversation's items by id, as the newest event carrying each had it.</summary>
+    private readonly ConcurrentDictionary<string, JsonNode> _items = new(StringComparer.Ordinal);
 
     /// <summary>Answers every handshake with this status instead of opening (0: open normally).</summary>
     public int RefuseWith { get; set; }
@@ -80,6 +85,7 @@ public sealed class FakeSideband(string pathBase)
     /// <summary>Sends a server event to every open sideband (the fake runs one call at a time).</summary>
     public async Task SendAsync(string json)
     {
+        Remember(json);
         var bytes = Encoding.UTF8.GetBytes(json);
         // One send at a time, in call order: the peer's bridge calls this for each event without waiting.
         await _sending.WaitAsync();
@@ -108,6 +114,7 @@ public sealed class FakeSideband(string pathBase)
     /// <summary>Sends a server event on the sockets of one call only (load runs, many calls at once); the caller sends one at a time per call.</summary>
     public async Task SendAsync(string callId, string json)
     {
+        Remember(json);
         var bytes = Encoding.UTF8.GetBytes(json);
         foreach (var (socket, id) in _open)
         {
@@ -185,6 +192,8 @@ public sealed class FakeSideband(string pathBase)
                 message.SetLength(0);
                 if (KeepReceived)
                     _received.Enqueue((callId, json));
+                if (Retrieved(json) is { } answer)
+                    await socket.SendAsync(Encoding.UTF8.GetBytes(answer), WebSocketMessageType.Text, true, CancellationToken.None);
                 if (OnClientEvent is { } handler)
                     await handler(json);
                 if (OnCallEvent is { } callHandler)
@@ -196,6 +205,54 @@ public sealed class FakeSideband(string pathBase)
             // Dropped: by the test, or by the server going away.
         }
     }
+
+    /// <summary>Keeps the items a server event carries, for <c>conversation.item.retrieve</c>.</summary>
+    private void Remember(string json)
+    {
+        if (!json.Contains("\"item\"", StringComparison.Ordinal) && !json.Contains("\"output\"", StringComparison.Ordinal))
+            return;
+        var node = JsonNode.Parse(json);
+        var items = node?["type"]?.GetValue<string>() == "response.done"
+            ? (node["response"]?["output"] as JsonArray ?? []).ToList()
+            : [node?["item"]];
+        foreach (var item in items)
+        {
+            if (item?["id"]?.GetValue<string>() is { } id)
+                _items[id] = item.DeepClone();
+        }
+    }
+
+    /// <summary>
+    /// OpenAI's answer to a <c>conversation.item.retrieve</c>: the item, or an <c>error</c> when the
+    /// conversation has no such item; null for any other client event.
+    /// </summary>
+    private string? Retrieved(string json)
+    {
+        if (!json.Contains("conversation.item.retrieve", StringComparison.Ordinal))
+            return null;
+        var node = JsonNode.Parse(json);
+        if (node?["type"]?.GetValue<string>() != "conversation.item.retrieve")
+            return null;
+        var itemId = node["item_id"]?.GetValue<string>();
+        var eventId = $"event_retrieved{Interlocked.Increment(ref _retrievals)}";
+        return (itemId is not null && _items.TryGetValue(itemId, out var item)
+            ? new JsonObject { ["type"] = "conversation.item.retrieved", ["event_id"] = eventId, ["item"] = item.DeepClone() }
+            : new JsonObject
+            {
+                ["type"] = "error",
+                ["event_id"] = eventId,
+                ["error"] = new JsonObject
+                {
+                    ["type"] = "invalid_request_error",
+                    ["code"] = "item_not_found",
+                    ["message"] = $"Item with item_id '{itemId}' not found.",
+                    ["param"] = "item_id",
+                    ["event_id"] = node["event_id"]?.DeepClone(),
+                },
+            }).ToJsonString();
+    }
+
+    private int _retrievals;
 
     private static async Task CloseAsync(WebSocket socket)
     {

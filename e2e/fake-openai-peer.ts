@@ -17,6 +17,9 @@ let callCount = 0;
 let lastItemId: string | null = null;
 let echoCount = 0;
 let sentCount = 0;
+/** The conversation's items by id, as the newest event sent carrying each had it: what conversation.item.retrieve answers. */
+const items = new Map<string, unknown>();
+let retrievedCount = 0;
 
 function createVoice(): { gain: GainNode; stream: MediaStream } {
   const oscillator = context.createOscillator();
@@ -42,6 +45,7 @@ async function answer(offer: string, dataChannelId: number | null = null): Promi
   current = call;
   callCount++;
   lastItemId = null;
+  items.clear();
 
   // OpenAI adds its track with a stream; without one the app's event.streams[0] is undefined.
   for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
@@ -68,6 +72,7 @@ async function answer(offer: string, dataChannelId: number | null = null): Promi
       }
       call.received.push(event);
       echo(event);
+      retrieve(channel, event);
     });
     const greet = (): void => sendEvents([{ type: 'session.created', event_id: 'event_0', session: { type: 'realtime', model: 'gpt-realtime' } }]);
     // Sent from a task of its own: a message sent from inside Chromium's datachannel/open dispatch
@@ -95,6 +100,7 @@ function sendEvents(events: readonly unknown[]): void {
   for (const event of events) {
     const added = event as { type?: string; item?: { id?: string } };
     if (added.type === 'conversation.item.added' && typeof added.item?.id === 'string') lastItemId = added.item.id;
+    remember(event);
     const text = JSON.stringify(event);
     channel.send(text);
     sentCount++;
@@ -118,6 +124,28 @@ function echo(event: unknown): void {
   if (create.type !== 'conversation.item.create' || create.item === undefined) return;
   const item = { ...create.item, id: create.item.id ?? `item_echo${++echoCount}`, status: 'completed' };
   sendEvents([{ type: 'conversation.item.added', event_id: `event_echo${echoCount}`, previous_item_id: lastItemId, item }]);
+}
+
+function remember(event: unknown): void {
+  const carrying = event as { type?: string; item?: { id?: unknown }; response?: { output?: ReadonlyArray<{ id?: unknown }> } };
+  const carried = carrying.type === 'response.done' ? carrying.response?.output ?? [] : carrying.item === undefined ? [] : [carrying.item];
+  for (const item of carried) if (typeof item.id === 'string') items.set(item.id, item);
+}
+
+/**
+ * Answers conversation.item.retrieve on the data channel it came on, as OpenAI documents: the item, or an
+ * `error` when the conversation has none by that id. (The sideband's retrieves are answered by the fake sideband.)
+ */
+function retrieve(channel: RTCDataChannel, event: unknown): void {
+  const asked = event as { type?: string; item_id?: string; event_id?: string };
+  if (asked.type !== 'conversation.item.retrieve') return;
+  const item = asked.item_id === undefined ? undefined : items.get(asked.item_id);
+  channel.send(JSON.stringify(item !== undefined
+    ? { type: 'conversation.item.retrieved', event_id: `event_retrieved${++retrievedCount}`, item }
+    : {
+      type: 'error', event_id: `event_retrieved${++retrievedCount}`,
+      error: { type: 'invalid_request_error', code: 'item_not_found', message: `Item with item_id '${asked.item_id ?? ''}' not found.`, param: 'item_id', event_id: asked.event_id ?? null },
+    }));
 }
 
 /** RMS of what the app's microphone sends, over the last ~40 ms. */

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -18,7 +19,7 @@ namespace RealtimeRazor.Tests.Scale;
 /// conversation, and hangs the call up at its maximum length.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class TakeoverTests(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private SharedRedisSite site = null!;
     private PostgresServer postgres = null!;
@@ -125,6 +126,89 @@ public sealed class TakeoverTests(BrowserFixture browser) : IAsyncLifetime
             conversation.Items.Select(item => item.Role == ItemRole.Tool
                 ? $"Tool {item.ToolName} {item.ToolArguments} -> {(item.ToolFailed || string.IsNullOrEmpty(item.ToolResult) ? "failed" : "ok")}"
                 : RecordsApp.Line(item)));
+    }
+
+    /// <summary>
+    /// The gap between the kill and the takeover: a function call OpenAI sends then reaches no instance (the
+    /// fake refuses every sideband handshake meanwhile, so none can hear it, however quick the takeover). The
+    /// page sees it go unanswered and reports it through nginx, which sends it to the survivor; the survivor
+    /// asks OpenAI for the item and answers it, and the user sees the tool's result.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task A_function_call_that_comes_while_no_instance_hears_the_call_is_answered_once_a_survivor_runs_it(string mode)
+    {
+        var (a, b) = await site.StartTwoAsync(new Dictionary<string, string>
+        {
+            ["Realtime__Negotiation"] = mode,
+            ["Realtime__BuiltInTools__Clock__Enabled"] = "true",
+        });
+        using var nginx = await NginxProxy.StartAsync(a, b);
+
+        await using var peerContext = await TracedContext.OpenAsync(browser.Browser, "peer");
+        var peer = await peerContext.Context.NewPageAsync();
+        // Which sidebands had opened for the call when the gap's events were handed to the fake sideband.
+        var openedWhenSent = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        await peer.ExposeFunctionAsync<string, Task>("toSideband", async json =>
+        {
+            await site.Fake.Sideband.SendAsync(json);
+            if (json.Contains("item_gap", StringComparison.Ordinal))
+                openedWhenSent.Enqueue(site.Fake.Sideband.Handshakes.Count(h => h.Status == 101));
+        });
+        site.Fake.Sideband.OnClientEvent = json => peer.EvaluateAsync("json => window.fakeOpenAI.fromSideband(json)", json);
+        await peer.GotoAsync(site.Fake.ServePeerPage());
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI !== undefined");
+        site.Fake.AnswerCallsWith(offer => peer.EvaluateAsync<string>("([sdp, dcid]) => window.fakeOpenAI.answer(sdp, dcid)", new object?[] { offer.Sdp, offer.DataChannelId }));
+        Task SendAsync(params object[] events) => peer.EvaluateAsync("events => window.fakeOpenAI.send(events)", events);
+
+        await using var userContext = await TracedContext.OpenAsync(browser.Browser, "user", new BrowserNewContextOptions { Locale = "en-US", IgnoreHTTPSErrors = true });
+        var page = await userContext.Context.NewPageAsync();
+        await page.GotoAsync(nginx.Url.ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Connected", new() { Timeout = BrowserFixture.Patience });
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI.channelState() === 'open'");
+        var lines = page.GetByRole(AriaRole.Log, new() { Name = "Transcript" }).GetByRole(AriaRole.Listitem);
+        await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 1, "the sideband to the call", TimeSpan.FromSeconds(30));
+        var callId = Assert.Single(site.Fake.Sideband.OpenCalls);
+        await SendAsync(new { type = "conversation.item.added", previous_item_id = (string?)null, item = new { id = "item_before", type = "message", role = "user", content = new[] { new { type = "input_text", text = "What time is it?" } } } });
+        await Expect(lines).ToHaveTextAsync(new[] { "YouWhat time is it?" });
+
+        // The instance running the call's controller is killed; until the gap's events are sent, no instance can reopen the sideband.
+        bool RunsTheCall(AppProcess app) => app.StandardOutput.Any(line => line.Contains($"Sideband of call {callId} open", StringComparison.Ordinal));
+        await Await.UntilAsync(() => site.Apps.Any(RunsTheCall), "the instance running the call to log its sideband");
+        var running = Assert.Single(site.Apps, RunsTheCall);
+        site.Fake.Sideband.RefuseWith = StatusCodes.Status503ServiceUnavailable;
+        site.Apps.Remove(running);
+        running.Dispose();
+        var survivor = Assert.Single(site.Apps);
+        await Await.UntilAsync(() => site.Fake.Sideband.OpenSockets == 0, "the killed instance's sideband to drop", TimeSpan.FromSeconds(30));
+
+        // The model calls a function in the gap: the page sees it, no instance does.
+        var gap = System.Diagnostics.Stopwatch.StartNew();
+        var done = new { id = "item_gap", type = "function_call", status = "completed", call_id = "call_gap", name = "current_time", arguments = "{}" };
+        await SendAsync(
+            new { type = "conversation.item.added", previous_item_id = "item_before", item = new { id = "item_gap", type = "function_call", status = "in_progress", call_id = "call_gap", name = "current_time", arguments = "" } },
+            new { type = "response.function_call_arguments.done", item_id = "item_gap", call_id = "call_gap", arguments = "{}" },
+            new { type = "response.output_item.done", response_id = "resp_gap", item = done },
+            new { type = "response.done", response = new { id = "resp_gap", status = "completed", output = new[] { done } } });
+        await Await.UntilAsync(() => openedWhenSent.Count == 4, "the gap's events at the fake sideband");
+        Assert.All(openedWhenSent, opened => Assert.Equal(1, opened));
+        site.Fake.Sideband.RefuseWith = 0;
+        var toolLine = lines.Filter(new() { HasText = "current_time" });
+        await Expect(toolLine).ToContainTextAsync("current_time {}");
+
+        // The survivor takes the call over; the page's report reaches it; it runs the tool and the user sees the result.
+        await Await.UntilAsync(() => survivor.StandardOutput.Any(line => line.Contains($"Took over call {callId}", StringComparison.Ordinal)), $"the survivor to take the call over; so far:\n{survivor.Output}", TimeSpan.FromSeconds(30));
+        await Expect(toolLine).ToContainTextAsync("current_time {} → ", new() { Timeout = BrowserFixture.Patience });
+        output.WriteLine($"{mode}: the gap's function call answered on the page {gap.Elapsed.TotalSeconds:F1} s after it was made");
+        await Expect(toolLine).ToContainTextAsync(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await peer.WaitForFunctionAsync("() => window.fakeOpenAI.received().some(e => e.type === 'response.create')", null, new() { Timeout = BrowserFixture.Patience });
+        var outputs = site.Fake.Sideband.Received.Select(json => System.Text.Json.Nodes.JsonNode.Parse(json)!)
+            .Where(e => e["type"]?.GetValue<string>() == "conversation.item.create" && e["item"]?["call_id"]?.GetValue<string>() == "call_gap").ToList();
+        Assert.Single(outputs);
+        Assert.Equal("function_call_output", outputs[0]["item"]!["type"]!.GetValue<string>());
+        Assert.Contains(site.Fake.Sideband.Received, json => json.Contains("\"conversation.item.retrieve\"", StringComparison.Ordinal) && json.Contains("item_gap", StringComparison.Ordinal));
+        Assert.Equal(2, await lines.CountAsync()); // the user's line and the tool's line
     }
 
     [Fact]

@@ -1,4 +1,7 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RealtimeRazor.Web.Access;
 using RealtimeRazor.Web.Hosting;
@@ -8,7 +11,7 @@ using RealtimeRazor.Web.Records;
 
 namespace RealtimeRazor.Web.Realtime;
 
-public static class RealtimeEndpoints
+public static partial class RealtimeEndpoints
 {
     public const int MaxOfferBytes = 64 * 1024;
 
@@ -37,6 +40,7 @@ public static class RealtimeEndpoints
         api.MapDelete(Calls + "/{id}", HangUp).WithName(HangUpRoute);
         api.MapGet(Calls + "/{id}", GetCallStatus);
         api.MapPut(Calls + "/{id}", ReportDirectCall).RequireMode(NegotiationMode.Direct);
+        api.MapPost(Calls + "/{id}/unanswered", ReportUnansweredToolCall);
         api.MapRealtimeSocket();
         api.MapPost(ClientSecret, CreateClientSecret).RequireMode(NegotiationMode.Direct).RequireRateLimiting(AccessExtensions.SessionsRateLimit);
         return app;
@@ -147,6 +151,48 @@ public static class RealtimeEndpoints
         !OpenAIRealtimeClient.CallIdPattern().IsMatch(id) ? Refusal.Of(ProblemCode.InvalidCallId)
         : await sessions.StatusAsync(AccessIdentity.Of(context), id) is { } status ? Results.Json(status)
         : Refusal.Of(ProblemCode.CallNotFound);
+
+    /// <summary>What <see cref="ReportUnansweredToolCall"/> reads: <c>{"itemId":"item_…"}</c> is a few dozen bytes.</summary>
+    public const int MaxUnansweredReportBytes = 1024;
+
+    /// <summary>
+    /// The page saw one of the model's function calls go unanswered on its WebRTC call (see
+    /// <see cref="UnansweredToolCalls"/>): only its item id is taken from the page; what the call is and
+    /// its arguments are asked of OpenAI. Only the call's owner may report; any instance may be asked.
+    /// </summary>
+    private static async Task<IResult> ReportUnansweredToolCall(string id, HttpContext context, SessionRegistry sessions, UnansweredToolCalls unanswered)
+    {
+        if (!OpenAIRealtimeClient.CallIdPattern().IsMatch(id))
+            return Refusal.Of(ProblemCode.InvalidCallId);
+        if (context.Request.ContentLength > MaxUnansweredReportBytes)
+            return Refusal.Of(ProblemCode.RequestTooLarge, ("maxKiB", MaxUnansweredReportBytes / 1024));
+        // A body sent without its length (chunked) is cut off at the cap as it is read.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxUnansweredReportBytes;
+        UnansweredReport? report;
+        try
+        {
+            report = await context.Request.ReadFromJsonAsync<UnansweredReport>(context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Refusal.Of(ProblemCode.RequestTooLarge, ("maxKiB", MaxUnansweredReportBytes / 1024));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or not sent as JSON.
+            report = null;
+        }
+        if (report?.ItemId is not { } itemId || !ItemIdPattern().IsMatch(itemId))
+            return Refusal.Of(ProblemCode.InvalidItemId);
+        return await unanswered.ReportAsync(AccessIdentity.Of(context), id, itemId) ? Results.Accepted() : Refusal.Of(ProblemCode.CallNotFound);
+    }
+
+    private sealed record UnansweredReport(string? ItemId);
+
+    /// <summary>OpenAI's item ids (<c>item_…</c>) and the ids a page gives its own items.</summary>
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex ItemIdPattern();
 
     /// <summary>A cap refused the session: the audit log records who was refused and why.</summary>
     private static Refusal Refused(AuditLog audit, string identity, Refusal refusal)

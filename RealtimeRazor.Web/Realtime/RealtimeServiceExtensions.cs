@@ -76,5 +76,6 @@ public static class RealtimeServiceExtensions
         builder.Services.AddSingleton<RealtimeTools>();
         builder.Services.AddSingleton<CallControllerContext>();
         builder.Services.AddSingleton<CallControllers>();
+        builder.Services.AddSingleton<UnansweredToolCalls>();
     }
 }

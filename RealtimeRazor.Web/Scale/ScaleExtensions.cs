@@ -35,6 +35,7 @@ public static class ScaleExtensions
             builder.Services.AddSingleton<RedisCallLeases>();
             builder.Services.AddSingleton<ICallLeases>(services => services.GetRequiredService<RedisCallLeases>());
             builder.Services.AddHostedService<CallTakeover>();
+            builder.Services.AddHostedService<UnansweredToolCallRelay>();
         }
         else
         {

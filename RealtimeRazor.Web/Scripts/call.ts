@@ -14,6 +14,7 @@ import type { SocketSession } from './socket-session.js';
 import type { CallSession, rememberTransport, transportOrder } from './transport.js';
 import type { TimeLimit } from './time-limit.js';
 import type { Transcript, TranscriptEntry } from './transcript.js';
+import type { UnansweredToolCalls } from './unanswered-tool-calls.js';
 import type { UsageMeter } from './usage.js';
 import type { Waveform } from './waveform.js';
 
@@ -33,18 +34,19 @@ interface CallModules {
   readonly SessionInfo: typeof SessionInfo;
   readonly McpApprovals: typeof McpApprovals;
   readonly CallStatusWatch: typeof CallStatusWatch;
+  readonly UnansweredToolCalls: typeof UnansweredToolCalls;
   readonly transportOrder: typeof transportOrder;
   readonly rememberTransport: typeof rememberTransport;
 }
 
 async function loadCallModules(): Promise<CallModules> {
-  const [session, socket, waveform, info, approvals, status, transport] = await Promise.all([
+  const [session, socket, waveform, info, approvals, status, unanswered, transport] = await Promise.all([
     import('./session.js'), import('./socket-session.js'), import('./waveform.js'), import('./session-info.js'), import('./approvals.js'), import('./call-status.js'),
-    import('./transport.js'),
+    import('./unanswered-tool-calls.js'), import('./transport.js'),
   ]);
   return {
     RealtimeSession: session.RealtimeSession, SocketSession: socket.SocketSession, Waveform: waveform.Waveform, SessionInfo: info.SessionInfo,
-    McpApprovals: approvals.McpApprovals, CallStatusWatch: status.CallStatusWatch,
+    McpApprovals: approvals.McpApprovals, CallStatusWatch: status.CallStatusWatch, UnansweredToolCalls: unanswered.UnansweredToolCalls,
     transportOrder: transport.transportOrder, rememberTransport: transport.rememberTransport,
   };
 }
@@ -123,7 +125,11 @@ class CallWaveforms {
 type CallState =
   | { readonly kind: 'idle'; readonly resumable: boolean }
   | { readonly kind: 'connecting'; readonly abort: AbortController; readonly audio: AudioContext }
-  | { readonly kind: 'connected'; readonly session: CallSession; readonly audio: AudioContext; readonly waveforms: CallWaveforms }
+  | {
+    readonly kind: 'connected'; readonly session: CallSession; readonly audio: AudioContext; readonly waveforms: CallWaveforms;
+    /** WebRTC only: a WebSocket call's tools are answered by the instance it runs through, or the call ends with it. */
+    readonly unanswered: UnansweredToolCalls | null;
+  }
   | { readonly kind: 'disconnecting' }
   | { readonly kind: 'failed' };
 
@@ -260,7 +266,8 @@ export class Call {
       controls.attach(session);
       this.#approvals?.attach((event) => session.send(event));
       carryOver(session, carried);
-      this.#setState({ kind: 'connected', session, audio, waveforms });
+      const unanswered = session.transport === 'WebRTC' ? new modules.UnansweredToolCalls(session.callUrl) : null;
+      this.#setState({ kind: 'connected', session, audio, waveforms, unanswered });
       timeLimit.start(() => void this.#fail(t('err.timeLimit', { minutes: timeLimit.minutes }), false));
       this.#status?.watch(session.callUrl);
       // Device names are only readable once the microphone is allowed.
@@ -306,6 +313,7 @@ export class Call {
         this.#parts?.controls.detach();
         this.#approvals?.detach();
         state.waveforms.dispose();
+        state.unanswered?.dispose();
         await Promise.all([state.session.close(), state.audio.close().catch(() => undefined)]);
         return;
       default:
@@ -322,6 +330,7 @@ export class Call {
     this.#approvals?.apply(event);
     parts.controls.onServerEvent(event);
     parts.usage.apply(event);
+    if (this.#state.kind === 'connected') this.#state.unanswered?.apply(event);
   }
 
   #onSent(event: ClientEvent): void {

@@ -42,7 +42,7 @@ export interface Usage {
 export interface ResponseSummary {
   readonly id: string;
   readonly status?: 'completed' | 'cancelled' | 'failed' | 'incomplete' | 'in_progress';
-  readonly output?: ReadonlyArray<{ readonly id: string; readonly type?: string }>;
+  readonly output?: ReadonlyArray<{ readonly id: string; readonly type?: string; readonly call_id?: string }>;
   readonly usage?: Usage | null;
 }
 

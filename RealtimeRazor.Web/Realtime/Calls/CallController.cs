@@ -33,6 +33,10 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Dictionary<string, Task<string>> _running = new(StringComparer.Ordinal);
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
+    /// <summary>Items asked for with <c>conversation.item.retrieve</c>: each once, however often the page reports it.</summary>
+    private readonly HashSet<string> _retrieved = new(StringComparer.Ordinal);
+    /// <summary>Items reported while the sideband was down: asked for as soon as it is open again.</summary>
+    private readonly List<string> _toRetrieve = [];
     private readonly IServiceProvider _toolServices;
     private readonly ToolInvoker _invoker;
     private ClientWebSocket? _socket;
@@ -131,6 +135,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             Connections++;
             State = SidebandState.Open;
             LogOpened(_context.Logger, CallId, Connections);
+            _ = RetrieveDeferredAsync();
             var closedByOpenAI = await ReceiveAsync(socket, stopping);
             _socket = null;
             if (stopping.IsCancellationRequested)
@@ -251,13 +256,19 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
                 var calls = (node!["response"]?["output"] as JsonArray ?? []).Select(ToFunctionCall).OfType<FunctionCall>().ToList();
                 if (calls.Count > 0)
                 {
-                    calls.ForEach(StartTool);
+                    foreach (var started in calls)
+                        StartTool(started);
                     _ = AnswerAsync(calls);
                 }
                 else
                 {
                     OnReplyDone();
                 }
+                break;
+            case "conversation.item.retrieved":
+                // OpenAI's own copy of an item the page reported unanswered: its arguments are OpenAI's, not the page's.
+                if (node!["item"] is { } item && (item["status"]?.GetValue<string>() is null or "completed") && ToFunctionCall(item) is { } missed && StartTool(missed))
+                    _ = AnswerAsync([missed]);
                 break;
             case "output_audio_buffer.stopped":
                 OnPlaybackStopped();
@@ -271,7 +282,7 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
     /// <summary>What this controller acts on, and what the call's record keeps (<see cref="Records.CallRecorder"/>).</summary>
     private static readonly HashSet<string> Handled = new(StringComparer.Ordinal)
     {
-        "response.output_item.done", "response.done", "output_audio_buffer.stopped", "error",
+        "response.output_item.done", "response.done", "output_audio_buffer.stopped", "error", "conversation.item.retrieved",
         "conversation.item.added", "conversation.item.done", "response.output_audio_transcript.done",
         "conversation.item.input_audio_transcription.completed", "conversation.item.truncated", "response.function_call_arguments.done",
     };
@@ -335,15 +346,64 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
             : null;
 
     /// <summary>Started as soon as the item is done, so a slow tool overlaps the rest of the response.</summary>
-    private void StartTool(FunctionCall call)
+    /// <returns>False when the call is already running or answered here: each call_id runs once.</returns>
+    private bool StartTool(FunctionCall call)
     {
         lock (_running)
         {
             if (_answered.Contains(call.CallId) || _running.ContainsKey(call.CallId))
-                return;
+                return false;
             _running[call.CallId] = Task.Run(() => _invoker.InvokeAsync(call, _tools, _toolServices, _stopping.Token));
+            return true;
         }
     }
+
+    /// <summary>
+    /// The page saw the model's function call <paramref name="itemId"/> go unanswered: it came while no
+    /// controller heard the call (its instance died, this one had not yet taken over). The item is asked of
+    /// OpenAI; a function call it turns out to be runs through the normal tool path, unless it already ran here.
+    /// </summary>
+    public async Task RetrieveAsync(string itemId)
+    {
+        lock (_running)
+        {
+            // Bounded by what a call can hold: one ask per item, however often it is reported.
+            if (_retrieved.Count >= MaxRetrieved || !_retrieved.Add(itemId))
+                return;
+        }
+        LogRetrieving(_context.Logger, CallId);
+        await SendRetrieveAsync(itemId);
+    }
+
+    private async Task SendRetrieveAsync(string itemId)
+    {
+        try
+        {
+            await SendAsync(new JsonObject { ["type"] = "conversation.item.retrieve", ["item_id"] = itemId });
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The sideband is down (a survivor still reopening it, a drop): asked for once it is open again.
+            if (_stopping.IsCancellationRequested)
+                return;
+            lock (_running)
+                _toRetrieve.Add(itemId);
+        }
+    }
+
+    private async Task RetrieveDeferredAsync()
+    {
+        List<string> deferred;
+        lock (_running)
+        {
+            deferred = [.. _toRetrieve];
+            _toRetrieve.Clear();
+        }
+        foreach (var itemId in deferred)
+            await SendRetrieveAsync(itemId);
+    }
+
+    private const int MaxRetrieved = 1_000;
 
     /// <summary>Every call of the response gets its output, then one <c>response.create</c> lets the model speak the results.</summary>
     private async Task AnswerAsync(IReadOnlyList<FunctionCall> calls)
@@ -503,6 +563,9 @@ public sealed partial class CallController : ICallControl, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A tool answer for call {CallId} could not be sent: the sideband was down")]
     private static partial void LogAnswerLost(ILogger logger, string callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The page of call {CallId} reported a function call unanswered; asking OpenAI for it")]
+    private static partial void LogRetrieving(ILogger logger, string callId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {CallId} asked to end; hanging up after the farewell")]
     private static partial void LogHangingUp(ILogger logger, string callId);
