@@ -48,8 +48,9 @@ public static partial class RealtimeSocket
         // Before the upgrade: in Open mode it may set the browser's identity cookie, which needs the response's headers.
         var recordOwner = RecordOwner.Of(context);
         var sessionTools = tools.For(settings.Tools);
-        // The slot is held (never kept) for as long as the socket lives: disposing the lease frees it at once.
-        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, sessionTools)).Refused(out refusal, out var lease))
+        // The slot is held (never kept) for as long as the socket lives: disposing the lease frees it at once,
+        // and with Redis it lapses within seconds of this instance dying (nothing here renews it any more).
+        if ((await sessions.ReserveWhileOpenAsync(identity, sessionTools)).Refused(out refusal, out var lease))
         {
             audit.SessionRefused(identity, Refusal.CodeOf(refusal.Code));
             return refusal;
@@ -107,7 +108,7 @@ public static partial class RealtimeSocket
     /// </summary>
     private static async Task<Refusal> WhyRefusedAsync(SessionRegistry sessions, string identity)
     {
-        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, [])).Refused(out var refusal, out var probe))
+        if ((await sessions.ReserveWhileOpenAsync(identity, [])).Refused(out var refusal, out var probe))
             return refusal;
         await probe.DisposeAsync();
         return Refusal.Of(ProblemCode.WebSocketRequired);

@@ -76,6 +76,20 @@ public interface ISessionStore
 
     /// <summary>Registers a slot the store lost again, without the caps: its call is already running.</summary>
     void Restore(StoredSlot slot, string? callId);
+
+    /// <summary>
+    /// How long a slot held by an open connection (a WebSocket call, never bound) lasts past its instance's
+    /// last <see cref="Renew"/>, so a dead instance's slots lapse within seconds; null when the slots die
+    /// with the instance anyway (in memory): such a slot is then held for the maximum session length.
+    /// </summary>
+    TimeSpan? OpenSlotHold { get; }
+
+    /// <summary>
+    /// Moves the end of each slot to <paramref name="ends"/>, registering again (without the caps: its
+    /// connection is open) any the store lost or let lapse while this instance could not reach it, but none
+    /// given back. Returns how many were registered again.
+    /// </summary>
+    int Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now);
 }
 
 /// <summary>One instance: the slots in this process's memory.</summary>
@@ -169,4 +183,8 @@ public sealed class InMemorySessionStore : ISessionStore
     public void Restore(StoredSlot slot, string? callId)
     {
     }
+
+    public TimeSpan? OpenSlotHold => null;
+
+    public int Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now) => 0;
 }

@@ -16,11 +16,14 @@ namespace RealtimeRazor.Web.Scale;
 /// </summary>
 public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionStore
 {
-    /// <summary>Removes a slot everywhere: <c>drop(id)</c> returns true when it existed.</summary>
+    /// <summary>
+    /// Removes a slot everywhere: <c>drop(id)</c> returns true when it existed. A slot whose end passed is marked
+    /// <c>lapsed</c>, one given back <c>1</c>: a socket's slot that lapsed while its instance could not renew it is registered again.
+    /// </summary>
     private const string Drop = """
         local p = ARGV[1]
         local grace = 3600000
-        local function drop(id)
+        local function drop(id, mark)
           local slot = p .. 'slot:' .. id
           local owner = redis.call('HGET', slot, 'owner')
           local call = redis.call('HGET', slot, 'call')
@@ -29,7 +32,7 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
           if call then redis.call('DEL', p .. 'call:' .. call) end
           redis.call('DEL', slot)
           -- Tells the other instances the slot ended (rather than was lost with Redis's data).
-          if owner then redis.call('SET', p .. 'ended:' .. id, '1', 'PX', grace) end
+          if owner then redis.call('SET', p .. 'ended:' .. id, mark or '1', 'PX', grace) end
           return owner ~= false
         end
 
@@ -40,7 +43,7 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         local all, mine, now = p .. 'sessions', p .. 'user:' .. ARGV[3], tonumber(ARGV[4])
         -- Reservations never bound to a call lapse at their end; bound calls stay until a reaper takes them.
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', all, '-inf', now)) do
-          if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then drop(id) end
+          if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then drop(id, 'lapsed') end
         end
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', mine, '-inf', now)) do
           if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then redis.call('ZREM', mine, id) end
@@ -102,7 +105,7 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', tonumber(ARGV[2]))) do
           taken[#taken + 1] = id
           taken[#taken + 1] = redis.call('HGET', p .. 'slot:' .. id, 'call') or ''
-          drop(id)
+          drop(id, 'lapsed')
         end
         return taken
         """;
@@ -133,6 +136,30 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         local mine = p .. 'user:' .. ARGV[3]
         if redis.call('PTTL', mine) < ends + grace - tonumber(redis.call('TIME')[1]) * 1000 then redis.call('PEXPIREAT', mine, ends + grace) end
         return 1
+        """;
+
+    // ARGV: prefix, ends, now, then id, owner, started, tools for each slot. Returns how many were registered again.
+    // A slot given back meanwhile (its socket closed after the renewal was sent) stays gone.
+    private const string RenewScript = """
+        local p, ends, now, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 3600000
+        local restored = 0
+        for i = 4, #ARGV, 4 do
+          local id, owner = ARGV[i], ARGV[i + 1]
+          local slot, mine = p .. 'slot:' .. id, p .. 'user:' .. owner
+          local exists = redis.call('EXISTS', slot) == 1
+          if exists or redis.call('GET', p .. 'ended:' .. id) ~= '1' then
+            if not exists then
+              redis.call('HSET', slot, 'owner', owner, 'started', ARGV[i + 2], 'tools', ARGV[i + 3])
+              redis.call('DEL', p .. 'ended:' .. id)
+              restored = restored + 1
+            end
+            redis.call('ZADD', p .. 'sessions', ends, id)
+            redis.call('ZADD', mine, ends, id)
+            redis.call('PEXPIREAT', slot, ends + grace)
+            if redis.call('PTTL', mine) < ends + grace - now then redis.call('PEXPIREAT', mine, ends + grace) end
+          end
+        end
+        return restored
         """;
 
     // ARGV: prefix, owner, callId. Returns { published status or '', tools }, or false when the call is not the owner's.
@@ -220,6 +247,17 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
 
         static string[] Ids(RedisResult ids) => [.. ((RedisResult[])ids!).Select(id => (string)id!)];
     }
+
+    /// <summary>The lease of the takeover: a dead instance's socket slots lapse this long after its last renewal.</summary>
+    public TimeSpan? OpenSlotHold => RedisCallLeases.Ttl;
+
+    /// <summary>One round trip for every socket open here.</summary>
+    public int Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now) =>
+        (int)Database.ScriptEvaluate(RenewScript, values:
+        [
+            Prefix, ends.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds(),
+            .. slots.SelectMany(slot => new RedisValue[] { slot.Id, slot.Owner, slot.StartedAt.ToUnixTimeMilliseconds(), string.Join('\n', slot.Tools) }),
+        ]);
 
     public void Restore(StoredSlot slot, string? callId) =>
         Database.ScriptEvaluate(RestoreScript, values:
