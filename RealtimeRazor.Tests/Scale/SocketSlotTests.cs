@@ -3,7 +3,12 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeRazor.Tests.Records;
 using RealtimeRazor.Tests.Support;
+using RealtimeRazor.Web.Records;
 using RealtimeRazor.Web.Scale;
 using Xunit.Abstractions;
 
@@ -55,6 +60,52 @@ public sealed class SocketSlotTests(ITestOutputHelper output) : IAsyncLifetime
         await using var again = await Page.OpenAsync(b);
         await again.UntilAsync("session.updated");
         Assert.Equal("too_many_sessions", await WhyNotAsync(b));
+    }
+
+    [Fact]
+    public async Task The_record_of_a_dead_instances_WebSocket_call_ends_when_its_slot_lapses()
+    {
+        await using var postgres = await PostgresServer.StartNewAsync();
+        var records = await postgres.CreateDatabaseAsync();
+        var (a, _) = await site.StartTwoAsync(new Dictionary<string, string>(OneSessionPerUser)
+        {
+            ["Records__Enabled"] = "true",
+            ["Records__Provider"] = "PostgreSQL",
+            ["ConnectionStrings__Records"] = records,
+        });
+        var upstream = site.Fake.RealtimeSocket;
+        upstream.AnswerSpeech = false;
+        await using (var call = await Page.OpenAsync(a))
+        {
+            await call.UntilAsync("session.updated");
+            await upstream.ReplyAsync();
+            var carrier = site.Apps[0];
+            var callId = Regex.Match(string.Join('\n', carrier.StandardOutput), @"Session started: call (ws_[0-9a-f]+)").Groups[1].Value;
+            Assert.NotEmpty(callId);
+            // Written, and not ended: the call is live.
+            Assert.Null((await ReadRecordAsync(records, callId, c => c.Items.Count > 0, "the reply in the call's record")).EndedAt);
+
+            // Killed, as a crash or a lost machine ends it: nothing of it ends the record.
+            site.Apps.Remove(carrier);
+            carrier.Dispose();
+            var killed = DateTime.UtcNow;
+
+            var ended = await ReadRecordAsync(records, callId, c => c.EndedAt is not null, "the survivor to end the record");
+            Assert.Equal("instance_lost", ended.EndReason);
+            Assert.InRange(ended.EndedAt!.Value, killed, killed.AddSeconds(30));
+        }
+    }
+
+    private static async Task<Conversation> ReadRecordAsync(string connection, string callId, Func<Conversation, bool> done, string what)
+    {
+        await using var services = new ServiceCollection()
+            .AddDbContext<PostgresRecordsDbContext>(db => db.UseNpgsql(connection))
+            .AddScoped<RecordsDbContext>(s => s.GetRequiredService<PostgresRecordsDbContext>())
+            .BuildServiceProvider();
+        Conversation? conversation = null;
+        // Generous: both instances migrate the fresh database at startup, one of them retrying with backoff.
+        await Await.UntilAsync(async () => (conversation = await RecordsApp.ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(60));
+        return conversation!;
     }
 
     [Fact]

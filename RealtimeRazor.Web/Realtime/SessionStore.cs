@@ -4,7 +4,8 @@ namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>A session slot as every instance sees it: who holds it, until when, and the call bound to it.</summary>
 /// <param name="Tools">The names of the tools the session was created with, so any instance can answer them.</param>
-public sealed record StoredSlot(string Id, string Owner, DateTimeOffset StartedAt, DateTimeOffset EndsAt, IReadOnlyList<string> Tools);
+/// <param name="SocketCall">The WebSocket call whose open socket holds the slot (never bound: there is nothing to hang up), whose record is ended by whoever sees the slot lapse.</param>
+public sealed record StoredSlot(string Id, string Owner, DateTimeOffset StartedAt, DateTimeOffset EndsAt, IReadOnlyList<string> Tools, string? SocketCall = null);
 
 public enum ReserveOutcome
 {
@@ -33,8 +34,11 @@ public sealed record BindResult(BindOutcome Outcome, IReadOnlyList<string> Tools
 /// <summary>What became of slots this instance holds: <paramref name="Ended"/> by another instance, or <paramref name="Lost"/> (the store forgot them, e.g. Redis restarted empty).</summary>
 public sealed record SlotCheck(IReadOnlyList<string> Ended, IReadOnlyList<string> Lost);
 
-/// <summary>A slot removed because its end passed; <paramref name="CallId"/> is the call to hang up, if one was bound.</summary>
-public sealed record EndedSlot(string SlotId, string? CallId);
+/// <summary>
+/// A slot removed because its end passed; <paramref name="CallId"/> is the call to hang up, if one was bound;
+/// <paramref name="SocketCall"/> the WebSocket call whose instance stopped renewing the slot (it died).
+/// </summary>
+public sealed record EndedSlot(string SlotId, string? CallId, string? SocketCall = null);
 
 /// <summary>
 /// Where the session slots live: in this process (one instance), or in Redis so the caps and call
@@ -87,9 +91,9 @@ public interface ISessionStore
     /// <summary>
     /// Moves the end of each slot to <paramref name="ends"/>, registering again (without the caps: its
     /// connection is open) any the store lost or let lapse while this instance could not reach it, but none
-    /// given back. Returns how many were registered again.
+    /// given back. Returns the ids of those registered again.
     /// </summary>
-    int Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now);
+    IReadOnlyList<string> Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now);
 }
 
 /// <summary>One instance: the slots in this process's memory.</summary>
@@ -186,5 +190,5 @@ public sealed class InMemorySessionStore : ISessionStore
 
     public TimeSpan? OpenSlotHold => null;
 
-    public int Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now) => 0;
+    public IReadOnlyList<string> Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now) => [];
 }
