@@ -20,6 +20,7 @@ public sealed partial class RecordWriter(
 
     /// <summary>The end a WebSocket call's record gets when its instance died: its slot lapsed, nothing renewing it.</summary>
     internal const string InstanceLost = "instance_lost";
+
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _abort = new();
