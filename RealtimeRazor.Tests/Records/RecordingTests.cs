@@ -46,6 +46,29 @@ public sealed class RecordingTests(PostgresFixture postgres) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task A_call_another_instance_took_for_lost_while_Redis_was_away_gets_its_record_back_when_its_slot_is_registered_again()
+    {
+        using var app = await AppAsync(RecordsApp.Sqlite);
+        var callId = await RecordsApp.StartCallAsync(app);
+        RecordsApp.EchoToolOutputs(app);
+        await RecordsApp.SpeakAsync(app);
+        await RecordsApp.HandledAsync(app);
+        var recorder = app.Factory.Services.GetRequiredService<CallRecorder>();
+
+        // What the sweep of an instance that saw the call's slot lapse does, and then what this instance's renewal does when it registers the slot again.
+        recorder.Lost(callId);
+        Assert.Equal("instance_lost", (await RecordsApp.RecordedAsync(app.Factory.Services, callId, c => c.EndedAt is not null, "the record taken for lost")).EndReason);
+        recorder.StillLive(callId);
+        await RecordsApp.RecordedAsync(app.Factory.Services, callId, c => c.EndedAt is null, "the record open again");
+
+        using (var hangUp = await app.Client.DeleteAsync($"/api/realtime/calls/{callId}"))
+            Assert.Equal(HttpStatusCode.NoContent, hangUp.StatusCode);
+        var conversation = await RecordsApp.RecordedAsync(app.Factory.Services, callId, c => c.EndedAt is not null, "the call's own end in the record");
+        Assert.Equal("ended", conversation.EndReason);
+        Assert.Equal(RecordsApp.SpokenLines, conversation.Items.Select(RecordsApp.Line));
+    }
+
+    [Fact]
     public async Task Records_off_keeps_nothing_and_the_call_works_as_before()
     {
         using var app = await AppAsync(RecordsApp.Sqlite, new() { ["Records:Enabled"] = "false" });

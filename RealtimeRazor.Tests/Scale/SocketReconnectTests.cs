@@ -24,7 +24,8 @@ public sealed class SocketReconnectTests(BrowserFixture browser) : IAsyncLifetim
     [Fact]
     public async Task When_the_instance_carrying_a_WebSocket_call_dies_the_page_reconnects_through_another_with_the_conversation()
     {
-        var (a, b) = await site.StartTwoAsync(new Dictionary<string, string> { ["Realtime__Transports"] = "WebSocket" });
+        // One session per user: the dead instance's slot must lapse (within seconds) for the reconnect to get one.
+        var (a, b) = await site.StartTwoAsync(new Dictionary<string, string> { ["Realtime__Transports"] = "WebSocket", ["Access__MaxSessionsPerUser"] = "1" });
         using var nginx = await NginxProxy.StartAsync(a, b);
         var upstream = site.Fake.RealtimeSocket;
         upstream.AnswerSpeech = false;

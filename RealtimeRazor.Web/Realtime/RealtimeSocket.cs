@@ -48,8 +48,10 @@ public static partial class RealtimeSocket
         // Before the upgrade: in Open mode it may set the browser's identity cookie, which needs the response's headers.
         var recordOwner = RecordOwner.Of(context);
         var sessionTools = tools.For(settings.Tools);
-        // The slot is held (never kept) for as long as the socket lives: disposing the lease frees it at once.
-        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, sessionTools)).Refused(out refusal, out var lease))
+        var callId = "ws_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        // The slot is held (never kept) for as long as the socket lives: disposing the lease frees it at once,
+        // and with Redis it lapses within seconds of this instance dying (nothing here renews it any more).
+        if ((await sessions.ReserveWhileOpenAsync(identity, sessionTools, callId)).Refused(out refusal, out var lease))
         {
             audit.SessionRefused(identity, Refusal.CodeOf(refusal.Code));
             return refusal;
@@ -82,7 +84,6 @@ public static partial class RealtimeSocket
             throw;
         }
         using var accepted = browser;
-        var callId = "ws_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         audit.CallStarted(callId, identity);
         records.Describe(callId, new CallDescription(recordOwner, "websocket", realtime.Value.Model, preset, settings.Voice));
         using var relay = new RealtimeRelay(browser, realtime.Value, logger);
@@ -107,7 +108,7 @@ public static partial class RealtimeSocket
     /// </summary>
     private static async Task<Refusal> WhyRefusedAsync(SessionRegistry sessions, string identity)
     {
-        if ((await sessions.ReserveAsync(identity, sessions.MaxSessionLength, [])).Refused(out var refusal, out var probe))
+        if ((await sessions.ReserveWhileOpenAsync(identity, [])).Refused(out var refusal, out var probe))
             return refusal;
         await probe.DisposeAsync();
         return Refusal.Of(ProblemCode.WebSocketRequired);

@@ -1,9 +1,10 @@
+using RealtimeRazor.Web.Records;
 using StackExchange.Redis;
 
 namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>Hangs up, upstream, every call that has reached the maximum session length (with Redis: every instance's calls, each once).</summary>
-public sealed partial class SessionReaper(SessionRegistry registry, IServiceScopeFactory scopes, ILogger<SessionReaper> logger) : BackgroundService
+public sealed partial class SessionReaper(SessionRegistry registry, IServiceScopeFactory scopes, CallRecorder records, ILogger<SessionReaper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -13,7 +14,7 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
         var sharedStateDown = false;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            IReadOnlyList<string> expired;
+            SessionRegistry.ExpiredCalls expired;
             try
             {
                 expired = registry.TakeExpiredCalls();
@@ -27,7 +28,10 @@ public sealed partial class SessionReaper(SessionRegistry registry, IServiceScop
                 sharedStateDown = true;
                 continue;
             }
-            foreach (var callId in expired)
+            // Its instance died (nothing renewed its slot): nobody else will end its record.
+            foreach (var callId in expired.SocketsLost)
+                records.Lost(callId);
+            foreach (var callId in expired.HangUp)
             {
                 try
                 {

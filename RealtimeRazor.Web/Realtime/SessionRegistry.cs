@@ -53,6 +53,12 @@ public sealed partial class SessionRegistry(
         public IReadOnlyList<AIFunction> Tools { get; }
 
         public CallController? Controller { get; internal set; }
+
+        /// <summary>Held by a connection open here (a WebSocket call): its end is renewed while the connection lives, never by a call.</summary>
+        internal bool Renewed { get; init; }
+
+        /// <inheritdoc cref="StoredSlot.SocketCall"/>
+        internal string? SocketCall { get; init; }
     }
 
     public enum ReportOutcome
@@ -73,11 +79,25 @@ public sealed partial class SessionRegistry(
     /// refused when the owner's (or the site's) daily budget is spent, or a cap is reached. Asked before
     /// OpenAI is: a refused start costs nothing there.
     /// </summary>
-    public async Task<Refusable<Lease>> ReserveAsync(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools)
+    public Task<Refusable<Lease>> ReserveAsync(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools) => ReserveAsync(owner, holdFor, tools, renewed: false);
+
+    /// <summary>
+    /// Takes a slot held for as long as a connection open here lives (it is never kept or bound), like
+    /// <see cref="ReserveAsync(string, TimeSpan, IReadOnlyList{AIFunction})"/>. With Redis it ends a few seconds
+    /// ahead and this instance renews it (<see cref="RenewOpenSlots"/>): the slots of an instance that died lapse
+    /// within seconds instead of counting against the caps until the maximum session length, and whoever sees
+    /// one lapse ends the record of its <paramref name="socketCall"/>.
+    /// </summary>
+    public Task<Refusable<Lease>> ReserveWhileOpenAsync(string owner, IReadOnlyList<AIFunction> tools, string? socketCall = null) =>
+        store.OpenSlotHold is { } hold
+            ? ReserveAsync(owner, hold, tools, renewed: true, socketCall)
+            : ReserveAsync(owner, MaxSessionLength, tools, renewed: false, socketCall);
+
+    private async Task<Refusable<Lease>> ReserveAsync(string owner, TimeSpan holdFor, IReadOnlyList<AIFunction> tools, bool renewed, string? socketCall = null)
     {
         var now = time.GetUtcNow();
-        var slot = new Slot(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)), owner, now, now + holdFor, tools);
-        var stored = new StoredSlot(slot.Id, owner, now, slot.EndsAt, [.. tools.Select(tool => tool.Name)]);
+        var slot = new Slot(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)), owner, now, now + holdFor, tools) { Renewed = renewed, SocketCall = socketCall };
+        var stored = new StoredSlot(slot.Id, owner, now, slot.EndsAt, [.. tools.Select(tool => tool.Name)], socketCall);
         // The budget and the caps are asked at once (with Redis, one round trip for both): a session start
         // waits for Redis as little as it can. A slot taken for someone whose budget is spent is given back.
         var budget = ledger.CheckAsync(owner);
@@ -319,31 +339,69 @@ public sealed partial class SessionRegistry(
     }
 
     /// <summary>
+    /// With Redis, once per lease renewal: moves the end of every slot a connection open here holds a lease
+    /// length ahead (one round trip for all), registering again any that lapsed or was lost while Redis could
+    /// not be reached: a live connection keeps counting, and is never ended for an outage. Returns the WebSocket
+    /// calls of those registered again: another instance may have taken them for lost and ended their records.
+    /// </summary>
+    public IReadOnlyList<string> RenewOpenSlots()
+    {
+        if (store.OpenSlotHold is not { } hold)
+            return [];
+        List<Slot> open;
+        lock (_gate)
+            open = _slots.FindAll(slot => slot.Renewed);
+        if (open.Count == 0)
+            return [];
+        var now = time.GetUtcNow();
+        var restored = store.Renew(
+            [.. open.Select(slot => new StoredSlot(slot.Id, slot.Owner, slot.StartedAt, now + hold, [.. slot.Tools.Select(tool => tool.Name)], slot.SocketCall))], now + hold, now);
+        if (restored.Count == 0)
+            return [];
+        LogOpenSlotsRestored(logger, restored.Count);
+        return [.. open.Where(slot => slot.SocketCall is not null && restored.Contains(slot.Id)).Select(slot => slot.SocketCall!)];
+    }
+
+    /// <summary>What a sweep found past its end: calls to hang up, and WebSocket calls whose instance died (their records are ended).</summary>
+    public sealed record ExpiredCalls(IReadOnlyList<string> HangUp, IReadOnlyList<string> SocketsLost);
+
+    /// <summary>
     /// Calls past their end, removed from the registry (each handed to exactly one instance's reaper,
     /// whichever instance started it); the caller hangs them up. Also closes this instance's controllers
     /// of calls another instance ended, and registers again the slots the store lost (Redis restarted
-    /// empty), so live calls keep counting and can still be hung up from anywhere.
+    /// empty), so live calls keep counting and can still be hung up from anywhere. Slots renewed by an open
+    /// connection are left to <see cref="RenewOpenSlots"/>: one that lapsed while Redis was away is registered
+    /// again there, and only its connection closing gives it back.
     /// </summary>
-    public IReadOnlyList<string> TakeExpiredCalls()
+    public ExpiredCalls TakeExpiredCalls()
     {
         var expired = store.TakeExpired(time.GetUtcNow());
         List<Slot> here;
+        HashSet<string> openHere;
         lock (_gate)
-            here = [.. _slots];
+        {
+            here = _slots.FindAll(slot => !slot.Renewed);
+            openHere = [.. _slots.Where(slot => slot.Renewed).Select(slot => slot.Id)];
+        }
         var check = here.Count > 0 ? store.Check([.. here.Select(slot => slot.Id)]) : new SlotCheck([], []);
         var removed = expired.Select(slot => slot.SlotId).Concat(check.Ended).ToHashSet(StringComparer.Ordinal);
         if (removed.Count > 0)
-            RemoveHere(slot => removed.Contains(slot.Id));
+            RemoveHere(slot => removed.Contains(slot.Id) && !slot.Renewed);
         foreach (var slot in here.Where(slot => check.Lost.Contains(slot.Id) && !removed.Contains(slot.Id)))
         {
             store.Restore(new StoredSlot(slot.Id, slot.Owner, slot.StartedAt, slot.EndsAt, [.. slot.Tools.Select(tool => tool.Name)]), slot.CallId);
             LogRestored(logger, slot.CallId);
         }
-        return [.. expired.Where(slot => slot.CallId is not null).Select(slot => slot.CallId!)];
+        return new(
+            [.. expired.Where(slot => slot.CallId is not null).Select(slot => slot.CallId!)],
+            [.. expired.Where(slot => slot.SocketCall is not null && !openHere.Contains(slot.SlotId)).Select(slot => slot.SocketCall!)]);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The shared store had lost the session of call {CallId}; registered it again")]
     private static partial void LogRestored(ILogger logger, string? callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The shared store had lost or let lapse the slots of {Count} WebSocket calls open here; registered them again")]
+    private static partial void LogOpenSlotsRestored(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} ended; its shared slot could not be released ({Failure}) and lapses at its end")]
     private static partial void LogForgetFailed(ILogger logger, string? callId, string failure);

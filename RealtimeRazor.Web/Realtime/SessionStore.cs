@@ -4,7 +4,8 @@ namespace RealtimeRazor.Web.Realtime;
 
 /// <summary>A session slot as every instance sees it: who holds it, until when, and the call bound to it.</summary>
 /// <param name="Tools">The names of the tools the session was created with, so any instance can answer them.</param>
-public sealed record StoredSlot(string Id, string Owner, DateTimeOffset StartedAt, DateTimeOffset EndsAt, IReadOnlyList<string> Tools);
+/// <param name="SocketCall">The WebSocket call whose open socket holds the slot (never bound: there is nothing to hang up), whose record is ended by whoever sees the slot lapse.</param>
+public sealed record StoredSlot(string Id, string Owner, DateTimeOffset StartedAt, DateTimeOffset EndsAt, IReadOnlyList<string> Tools, string? SocketCall = null);
 
 public enum ReserveOutcome
 {
@@ -33,8 +34,11 @@ public sealed record BindResult(BindOutcome Outcome, IReadOnlyList<string> Tools
 /// <summary>What became of slots this instance holds: <paramref name="Ended"/> by another instance, or <paramref name="Lost"/> (the store forgot them, e.g. Redis restarted empty).</summary>
 public sealed record SlotCheck(IReadOnlyList<string> Ended, IReadOnlyList<string> Lost);
 
-/// <summary>A slot removed because its end passed; <paramref name="CallId"/> is the call to hang up, if one was bound.</summary>
-public sealed record EndedSlot(string SlotId, string? CallId);
+/// <summary>
+/// A slot removed because its end passed; <paramref name="CallId"/> is the call to hang up, if one was bound;
+/// <paramref name="SocketCall"/> the WebSocket call whose instance stopped renewing the slot (it died).
+/// </summary>
+public sealed record EndedSlot(string SlotId, string? CallId, string? SocketCall = null);
 
 /// <summary>
 /// Where the session slots live: in this process (one instance), or in Redis so the caps and call
@@ -76,6 +80,20 @@ public interface ISessionStore
 
     /// <summary>Registers a slot the store lost again, without the caps: its call is already running.</summary>
     void Restore(StoredSlot slot, string? callId);
+
+    /// <summary>
+    /// How long a slot held by an open connection (a WebSocket call, never bound) lasts past its instance's
+    /// last <see cref="Renew"/>, so a dead instance's slots lapse within seconds; null when the slots die
+    /// with the instance anyway (in memory): such a slot is then held for the maximum session length.
+    /// </summary>
+    TimeSpan? OpenSlotHold { get; }
+
+    /// <summary>
+    /// Moves the end of each slot to <paramref name="ends"/>, registering again (without the caps: its
+    /// connection is open) any the store lost or let lapse while this instance could not reach it, but none
+    /// given back. Returns the ids of those registered again.
+    /// </summary>
+    IReadOnlyList<string> Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now);
 }
 
 /// <summary>One instance: the slots in this process's memory.</summary>
@@ -169,4 +187,8 @@ public sealed class InMemorySessionStore : ISessionStore
     public void Restore(StoredSlot slot, string? callId)
     {
     }
+
+    public TimeSpan? OpenSlotHold => null;
+
+    public IReadOnlyList<string> Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now) => [];
 }

@@ -97,6 +97,20 @@ public sealed class CallRecorder
             Enqueue(new EndOp(callId, Now, reason));
     }
 
+    /// <summary>A WebSocket call whose instance died (its slot lapsed unrenewed): its record ends now, as nothing else will end it.</summary>
+    public void Lost(string callId)
+    {
+        if (_options.Enabled)
+            Enqueue(new EndOp(callId, Now, RecordWriter.InstanceLost));
+    }
+
+    /// <summary>A WebSocket call of this instance was taken for lost while Redis was out of its reach: its record goes on.</summary>
+    public void StillLive(string callId)
+    {
+        if (_options.Enabled && _live.ContainsKey(callId) && _described.TryGetValue(callId, out var call))
+            Enqueue(new BeginOp(callId, call, Now));
+    }
+
     /// <summary>The server is stopping: every live call's record ends here (the calls may go on at OpenAI).</summary>
     internal void EndAll(string reason)
     {

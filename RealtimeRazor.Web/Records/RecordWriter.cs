@@ -17,6 +17,10 @@ public sealed partial class RecordWriter(
 
     /// <summary>The end a stopping instance gives its live calls' records; with Redis another instance may take a call over and record it on.</summary>
     private const string ServerStopped = "server_stopped";
+
+    /// <summary>The end a WebSocket call's record gets when its instance died: its slot lapsed, nothing renewing it.</summary>
+    internal const string InstanceLost = "instance_lost";
+
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _abort = new();
@@ -132,9 +136,9 @@ public sealed partial class RecordWriter(
                 {
                     conversations[begin.CallId] = db.Conversations.Add(Start(begin)).Entity;
                 }
-                else if (existing.EndReason == ServerStopped)
+                else if (existing.EndReason is ServerStopped or InstanceLost)
                 {
-                    // Taken over after its instance stopped: the call went on, so its record has not ended.
+                    // Taken over after its instance stopped, or taken for lost while Redis was away: the call went on, so its record has not ended.
                     existing.EndedAt = null;
                     existing.EndReason = null;
                 }

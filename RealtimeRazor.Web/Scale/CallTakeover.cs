@@ -59,6 +59,9 @@ public sealed partial class CallTakeover(RedisCallLeases leases, SessionRegistry
 
     private void Renew()
     {
+        // The WebSocket calls' slots, on the same beat: a dead instance's lapse as its leases do.
+        foreach (var callId in registry.RenewOpenSlots())
+            records.StillLive(callId);
         foreach (var callId in leases.Renew())
         {
             // Too slow to renew, and another instance claimed it: one controller per call, and that one is there.

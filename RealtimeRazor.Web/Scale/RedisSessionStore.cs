@@ -16,31 +16,40 @@ namespace RealtimeRazor.Web.Scale;
 /// </summary>
 public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionStore
 {
-    /// <summary>Removes a slot everywhere: <c>drop(id)</c> returns true when it existed.</summary>
+    /// <summary>
+    /// Removes a slot everywhere: <c>drop(id)</c> returns true when it existed. A slot whose end passed is marked
+    /// <c>lapsed</c>, one given back <c>1</c>: a socket's slot that lapsed while its instance could not renew it is registered again.
+    /// A lapsed socket's slot and call are queued in the list <c>lapsed-sockets</c> for the next sweep to end the call's record.
+    /// </summary>
     private const string Drop = """
         local p = ARGV[1]
         local grace = 3600000
-        local function drop(id)
+        local function drop(id, mark)
           local slot = p .. 'slot:' .. id
           local owner = redis.call('HGET', slot, 'owner')
           local call = redis.call('HGET', slot, 'call')
+          local socket = redis.call('HGET', slot, 'socket')
+          if socket and mark == 'lapsed' then
+            redis.call('RPUSH', p .. 'lapsed-sockets', id, socket)
+            redis.call('PEXPIRE', p .. 'lapsed-sockets', grace)
+          end
           redis.call('ZREM', p .. 'sessions', id)
           if owner then redis.call('ZREM', p .. 'user:' .. owner, id) end
           if call then redis.call('DEL', p .. 'call:' .. call) end
           redis.call('DEL', slot)
           -- Tells the other instances the slot ended (rather than was lost with Redis's data).
-          if owner then redis.call('SET', p .. 'ended:' .. id, '1', 'PX', grace) end
+          if owner then redis.call('SET', p .. 'ended:' .. id, mark or '1', 'PX', grace) end
           return owner ~= false
         end
 
         """;
 
-    // ARGV: prefix, id, owner, now, ends, maxPerUser, maxSessions, tools
+    // ARGV: prefix, id, owner, now, ends, maxPerUser, maxSessions, tools, socket call ('' for none)
     private const string ReserveScript = Drop + """
         local all, mine, now = p .. 'sessions', p .. 'user:' .. ARGV[3], tonumber(ARGV[4])
         -- Reservations never bound to a call lapse at their end; bound calls stay until a reaper takes them.
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', all, '-inf', now)) do
-          if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then drop(id) end
+          if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then drop(id, 'lapsed') end
         end
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', mine, '-inf', now)) do
           if redis.call('HEXISTS', p .. 'slot:' .. id, 'call') == 0 then redis.call('ZREM', mine, id) end
@@ -52,6 +61,7 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         redis.call('ZADD', mine, ends, ARGV[2])
         local slot = p .. 'slot:' .. ARGV[2]
         redis.call('HSET', slot, 'owner', ARGV[3], 'started', ARGV[4], 'tools', ARGV[8])
+        if ARGV[9] ~= '' then redis.call('HSET', slot, 'socket', ARGV[9]) end
         redis.call('PEXPIREAT', slot, ends + grace)
         if redis.call('PTTL', mine) < ends + grace - now then redis.call('PEXPIREAT', mine, ends + grace) end
         return 0
@@ -96,15 +106,17 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         return id
         """;
 
-    // ARGV: prefix, now. Returns { id, call or '', ... }.
+    // ARGV: prefix, now. Returns { id, call or '', ... }, { id, socket call, ... } (the sockets' slots that lapsed since the last sweep, here or when a reservation swept them).
     private const string TakeExpiredScript = Drop + """
         local taken = {}
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', tonumber(ARGV[2]))) do
           taken[#taken + 1] = id
           taken[#taken + 1] = redis.call('HGET', p .. 'slot:' .. id, 'call') or ''
-          drop(id)
+          drop(id, 'lapsed')
         end
-        return taken
+        local sockets = redis.call('LRANGE', p .. 'lapsed-sockets', 0, -1)
+        redis.call('DEL', p .. 'lapsed-sockets')
+        return { taken, sockets }
         """;
 
     // ARGV: prefix, ids... Returns { ended ids }, { lost ids }.
@@ -135,6 +147,31 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         return 1
         """;
 
+    // ARGV: prefix, ends, now, then id, owner, started, tools, socket call for each slot. Returns the ids registered again.
+    // A slot given back meanwhile (its socket closed after the renewal was sent) stays gone.
+    private const string RenewScript = """
+        local p, ends, now, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 3600000
+        local restored = {}
+        for i = 4, #ARGV, 5 do
+          local id, owner = ARGV[i], ARGV[i + 1]
+          local slot, mine = p .. 'slot:' .. id, p .. 'user:' .. owner
+          local exists = redis.call('EXISTS', slot) == 1
+          if exists or redis.call('GET', p .. 'ended:' .. id) ~= '1' then
+            if not exists then
+              redis.call('HSET', slot, 'owner', owner, 'started', ARGV[i + 2], 'tools', ARGV[i + 3])
+              if ARGV[i + 4] ~= '' then redis.call('HSET', slot, 'socket', ARGV[i + 4]) end
+              redis.call('DEL', p .. 'ended:' .. id)
+              restored[#restored + 1] = id
+            end
+            redis.call('ZADD', p .. 'sessions', ends, id)
+            redis.call('ZADD', mine, ends, id)
+            redis.call('PEXPIREAT', slot, ends + grace)
+            if redis.call('PTTL', mine) < ends + grace - now then redis.call('PEXPIREAT', mine, ends + grace) end
+          end
+        end
+        return restored
+        """;
+
     // ARGV: prefix, owner, callId. Returns { published status or '', tools }, or false when the call is not the owner's.
     private const string StatusScript = """
         local id = redis.call('GET', ARGV[1] .. 'call:' .. ARGV[3])
@@ -159,6 +196,7 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
         (int)await Database.ScriptEvaluateAsync(ReserveScript, values:
         [
             Prefix, slot.Id, slot.Owner, now.ToUnixTimeMilliseconds(), slot.EndsAt.ToUnixTimeMilliseconds(), maxSessionsPerUser, maxSessions, string.Join('\n', slot.Tools),
+            slot.SocketCall ?? string.Empty,
         ]) switch
         {
             0 => ReserveOutcome.Reserved,
@@ -206,10 +244,20 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
 
     public IReadOnlyList<EndedSlot> TakeExpired(DateTimeOffset now)
     {
-        var taken = (RedisResult[])Database.ScriptEvaluate(TakeExpiredScript, values: [Prefix, now.ToUnixTimeMilliseconds()])!;
+        var result = (RedisResult[])Database.ScriptEvaluate(TakeExpiredScript, values: [Prefix, now.ToUnixTimeMilliseconds()])!;
+        var (taken, sockets) = ((RedisResult[])result[0]!, (RedisResult[])result[1]!);
         var ended = new List<EndedSlot>(taken.Length / 2);
         for (var i = 0; i + 1 < taken.Length; i += 2)
             ended.Add(new EndedSlot((string)taken[i]!, (string?)taken[i + 1] is { Length: > 0 } call ? call : null));
+        for (var i = 0; i + 1 < sockets.Length; i += 2)
+        {
+            var (slotId, socketCall) = ((string)sockets[i]!, (string)sockets[i + 1]!);
+            var at = ended.FindIndex(slot => slot.SlotId == slotId);
+            if (at >= 0)
+                ended[at] = ended[at] with { SocketCall = socketCall };
+            else
+                ended.Add(new EndedSlot(slotId, null, socketCall));
+        }
         return ended;
     }
 
@@ -220,6 +268,17 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis) : ISessionSt
 
         static string[] Ids(RedisResult ids) => [.. ((RedisResult[])ids!).Select(id => (string)id!)];
     }
+
+    /// <summary>The lease of the takeover: a dead instance's socket slots lapse this long after its last renewal.</summary>
+    public TimeSpan? OpenSlotHold => RedisCallLeases.Ttl;
+
+    /// <summary>One round trip for every socket open here.</summary>
+    public IReadOnlyList<string> Renew(IReadOnlyCollection<StoredSlot> slots, DateTimeOffset ends, DateTimeOffset now) =>
+        [.. ((RedisResult[])Database.ScriptEvaluate(RenewScript, values:
+        [
+            Prefix, ends.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds(),
+            .. slots.SelectMany(slot => new RedisValue[] { slot.Id, slot.Owner, slot.StartedAt.ToUnixTimeMilliseconds(), string.Join('\n', slot.Tools), slot.SocketCall ?? string.Empty }),
+        ])!).Select(id => (string)id!)];
 
     public void Restore(StoredSlot slot, string? callId) =>
         Database.ScriptEvaluate(RestoreScript, values:

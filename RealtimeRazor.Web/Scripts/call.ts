@@ -18,6 +18,9 @@ import type { UnansweredToolCalls } from './unanswered-tool-calls.js';
 import type { UsageMeter } from './usage.js';
 import type { Waveform } from './waveform.js';
 
+/** The page's own reconnects after its server went away: at once, then spread over the seconds a dead server's session slot takes to lapse. */
+const selfReconnectWaitsMs = [0, 2000, 2000, 2000];
+
 /** How many transcript lines a reconnected session gets as context: enough to go on, not a whole hour of tokens. */
 const carriedLines = 10;
 
@@ -198,7 +201,20 @@ export class Call {
     }
   }
 
-  async #connect(resume: boolean): Promise<void> {
+  /**
+   * The server went away mid-call: the call goes on through another instance behind the same address. The dead
+   * instance's session slot still counts against the caps until it lapses unrenewed (a few seconds), so a refused
+   * attempt is tried again a few times before the choice is left to the user (Reconnect).
+   */
+  async #reconnectItself(): Promise<void> {
+    for (const wait of selfReconnectWaitsMs) {
+      await new Promise<void>((resolve) => setTimeout(resolve, wait));
+      if (this.#state.kind !== 'idle' || await this.#connect(true)) return;
+    }
+  }
+
+  /** True when the call is up. */
+  async #connect(resume: boolean): Promise<boolean> {
     this.#clearError();
     const choice: SessionChoice = { preset: this.#elements.preset?.value ?? '', instructions: this.#elements.instructions?.value ?? '' };
     const abort = new AbortController();
@@ -221,11 +237,11 @@ export class Call {
         onEvent: (event: RealtimeEvent) => this.#onEvent(event),
         onSent: (event: ClientEvent) => this.#onSent(event),
         onRecoverableError: (message: string) => this.showError(message),
-        onEnded: (message: string, reconnect?: boolean) => void this.#fail(message, true).then(() => {
+        onEnded: (message: string, reconnect?: boolean) => void this.#fail(message, true).then(async () => {
           // Once per call the user started: if the next server goes away too, the choice is theirs (Reconnect).
           if (reconnect === true && this.#mayReconnectItself) {
             this.#mayReconnectItself = false;
-            void this.#connect(true);
+            await this.#reconnectItself();
           }
         }),
       };
@@ -272,8 +288,10 @@ export class Call {
       this.#status?.watch(session.callUrl);
       // Device names are only readable once the microphone is allowed.
       void devices.refresh().catch(() => undefined);
+      return true;
     } catch (error) {
       await this.#fail(error instanceof SessionError ? error.message : t('err.connect'), resume);
+      return false;
     }
   }
 
