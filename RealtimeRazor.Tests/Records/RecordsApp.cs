@@ -131,4 +131,17 @@ public static class RecordsApp
         await Await.UntilAsync(async () => (conversation = await ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(30));
         return conversation!;
     }
+
+    /// <summary>A record in the PostgreSQL database several app processes share, read as History reads it.</summary>
+    public static async Task<Conversation> RecordedInPostgresAsync(string connection, string callId, Func<Conversation, bool> done, string what)
+    {
+        await using var services = new ServiceCollection()
+            .AddDbContext<PostgresRecordsDbContext>(db => db.UseNpgsql(connection))
+            .AddScoped<RecordsDbContext>(s => s.GetRequiredService<PostgresRecordsDbContext>())
+            .BuildServiceProvider();
+        Conversation? conversation = null;
+        // Generous: both instances migrate the fresh database at startup, one of them retrying with backoff.
+        await Await.UntilAsync(async () => (conversation = await ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(60));
+        return conversation!;
+    }
 }

@@ -4,8 +4,6 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using RealtimeRazor.Tests.Records;
 using RealtimeRazor.Tests.Support;
 using RealtimeRazor.Web.Records;
@@ -83,29 +81,17 @@ public sealed class SocketSlotTests(ITestOutputHelper output) : IAsyncLifetime
             var callId = Regex.Match(string.Join('\n', carrier.StandardOutput), @"Session started: call (ws_[0-9a-f]+)").Groups[1].Value;
             Assert.NotEmpty(callId);
             // Written, and not ended: the call is live.
-            Assert.Null((await ReadRecordAsync(records, callId, c => c.Items.Count > 0, "the reply in the call's record")).EndedAt);
+            Assert.Null((await RecordsApp.RecordedInPostgresAsync(records, callId, c => c.Items.Count > 0, "the reply in the call's record")).EndedAt);
 
             // Killed, as a crash or a lost machine ends it: nothing of it ends the record.
             site.Apps.Remove(carrier);
             carrier.Dispose();
             var killed = DateTime.UtcNow;
 
-            var ended = await ReadRecordAsync(records, callId, c => c.EndedAt is not null, "the survivor to end the record");
+            var ended = await RecordsApp.RecordedInPostgresAsync(records, callId, c => c.EndedAt is not null, "the survivor to end the record");
             Assert.Equal("instance_lost", ended.EndReason);
             Assert.InRange(ended.EndedAt!.Value, killed, killed.AddSeconds(30));
         }
-    }
-
-    private static async Task<Conversation> ReadRecordAsync(string connection, string callId, Func<Conversation, bool> done, string what)
-    {
-        await using var services = new ServiceCollection()
-            .AddDbContext<PostgresRecordsDbContext>(db => db.UseNpgsql(connection))
-            .AddScoped<RecordsDbContext>(s => s.GetRequiredService<PostgresRecordsDbContext>())
-            .BuildServiceProvider();
-        Conversation? conversation = null;
-        // Generous: both instances migrate the fresh database at startup, one of them retrying with backoff.
-        await Await.UntilAsync(async () => (conversation = await RecordsApp.ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(60));
-        return conversation!;
     }
 
     [Fact]

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using RealtimeRazor.Tests.Browser;
 using RealtimeRazor.Tests.Browser.Tracing;
@@ -264,24 +262,12 @@ public sealed class TakeoverTests(BrowserFixture browser, Xunit.Abstractions.ITe
     {
         try
         {
-            return await ReadRecordAsync(connection, callId, done, what);
+            return await RecordsApp.RecordedInPostgresAsync(connection, callId, done, what);
         }
         catch (TimeoutException ex)
         {
             throw new TimeoutException($"{ex.Message}; the instances said:\n{string.Join("\n----\n", site.Apps.Select(app => app.Output))}", ex);
         }
-    }
-
-    private static async Task<Conversation> ReadRecordAsync(string connection, string callId, Func<Conversation, bool> done, string what)
-    {
-        await using var services = new ServiceCollection()
-            .AddDbContext<PostgresRecordsDbContext>(db => db.UseNpgsql(connection))
-            .AddScoped<RecordsDbContext>(s => s.GetRequiredService<PostgresRecordsDbContext>())
-            .BuildServiceProvider();
-        Conversation? conversation = null;
-        // Generous: both instances migrate the fresh database at startup, one of them retrying with backoff.
-        await Await.UntilAsync(async () => (conversation = await RecordsApp.ConversationAsync(services, callId)) is { } c && done(c), what, TimeSpan.FromSeconds(60));
-        return conversation!;
     }
 
     /// <summary>Two instances with the same settings, the same Redis and the same records database; nothing else shared.</summary>
