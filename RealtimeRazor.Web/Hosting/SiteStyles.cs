@@ -17,18 +17,23 @@ public static class SiteStyles
 
     private static readonly ConditionalWeakTable<IFileProvider, HtmlString> Cache = [];
 
-    /// <summary>Read once per web root, as the import map is read once per build.</summary>
-    public static HtmlString Inline(HttpContext context) =>
-        Cache.GetValue(context.RequestServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider, static webRoot =>
-        {
-            var file = webRoot.GetFileInfo(Path);
-            if (!file.Exists)
-                throw new InvalidOperationException($"The web root has no {Path}: the app was not built or published completely.");
-            using var reader = new StreamReader(file.CreateReadStream());
-            // Our own file, never user input; a stray "</style" would end the element early, so it cannot pass.
-            var css = reader.ReadToEnd();
-            if (css.Contains("</style", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException($"{Path} contains \"</style\", which cannot be written inside a <style> element.");
-            return new HtmlString(css);
-        });
+    /// <summary>Read once per web root, as the import map is read once per build; in Development on every page, so an edit shows on reload.</summary>
+    public static HtmlString Inline(HttpContext context)
+    {
+        var environment = context.RequestServices.GetRequiredService<IWebHostEnvironment>();
+        return environment.IsDevelopment() ? Read(environment.WebRootFileProvider) : Cache.GetValue(environment.WebRootFileProvider, Read);
+    }
+
+    private static HtmlString Read(IFileProvider webRoot)
+    {
+        var file = webRoot.GetFileInfo(Path);
+        if (!file.Exists)
+            throw new InvalidOperationException($"The web root has no {Path}: the app was not built or published completely.");
+        using var reader = new StreamReader(file.CreateReadStream());
+        // Our own file, never user input; a stray "</style" would end the element early, so it cannot pass.
+        var css = reader.ReadToEnd();
+        if (css.Contains("</style", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"{Path} contains \"</style\", which cannot be written inside a <style> element.");
+        return new HtmlString(css);
+    }
 }
